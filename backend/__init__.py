@@ -1,0 +1,3 @@
+"""krita-nst backend: Gatys neural style transfer in torch, served to the Krita plugin over stdin/stdout."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""Where and in what precision the engine runs: chosen here and nowhere else."""
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: torch.device
+    dtype: torch.dtype            # autocast dtype for the VGG; float32 means no autocast
+    channels_last: bool
+
+    @property
+    def description(self):
+        name = self.device.type
+        if name == "cuda":
+            name = "cuda (%s)" % torch.cuda.get_device_name(self.device)
+        precision = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+        return "%s, %s%s" % (name, precision, ", channels_last" if self.channels_last else "")
+
+    def autocast(self):
+        if self.dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def prepare(self, tensor):
+        """Put an image batch on the device in the memory layout the convolutions like."""
+        tensor = tensor.to(self.device)
+        return tensor.contiguous(memory_format=torch.channels_last) if self.channels_last else tensor
+
+
+def cpu_has_fast_bf16():
+    """AMX or AVX-512 BF16: where bf16 convolutions beat fp32 on the CPU."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def choose(device="auto", precision="auto"):
+    """device: auto, cpu, cuda, cuda:N, mps.  precision: auto, fp32, bf16, fp16.
+
+    The environment variables KRITA_NST_DEVICE and KRITA_NST_PRECISION override "auto".
+    """
+    if device == "auto":
+        device = os.environ.get("KRITA_NST_DEVICE", "auto")
+    if precision == "auto":
+        precision = os.environ.get("KRITA_NST_PRECISION", "auto")
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    if precision == "auto":
+        if dev.type == "cuda":
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        elif dev.type == "cpu" and cpu_has_fast_bf16():
+            precision = "bf16"
+        else:
+            precision = "fp32"
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision not in dtypes:
+        raise ValueError("precision must be one of auto, %s; not %r" % (", ".join(dtypes), precision))
+    channels_last = dev.type in ("cuda", "cpu")
+    return Runtime(dev, dtypes[precision], channels_last)

@@ -1,0 +1,199 @@
+"""Gatys et al. style transfer: the pixels of the target image optimised against a frozen VGG19.
+
+`stylize` is the one optimisation loop.  It yields `Progress` after every step (with a preview
+image every few steps) and a last `Progress` with `done=True` holding the full-size result, so
+the server, the CLI and the tests all drive it the same way.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+
+from krita_nst.wire import check_settings
+
+from . import color, images, losses
+
+CONTENT_LAYER = "relu4_2"
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+STYLE_LAYER_WEIGHTS = {name: 1.0 / len(STYLE_LAYERS) for name in STYLE_LAYERS}
+ALL_LAYERS = (CONTENT_LAYER,) + STYLE_LAYERS
+
+MIN_SIDE = 16          # below this VGG's five poolings leave nothing to compare
+COARSEST = 256         # the pyramid starts around this long side
+TV_SCALE = 1e4         # smoothness 1.0 means this TV weight (TV is a mean of squares in 0-1 units)
+PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
+PLATEAU_TOL = 2e-3
+
+
+class InputError(ValueError):
+    """Input that cannot be stylised, with a message a person understands."""
+
+
+def style_weight(strength):
+    """Strength 0-100 to the style/content weight ratio beta/alpha: log-linear, monotone, 0 means none."""
+    if strength <= 0:
+        return 0.0
+    return 10.0 ** (strength / 20.0 - 5.0)   # 50 -> 10^-2.5, 100 -> 1; each 10 points x3.16
+
+
+@dataclass
+class Progress:
+    step: int
+    total: int
+    stage: str
+    losses: Dict[str, float]
+    image: Optional[torch.Tensor] = None     # 1x3xHxW RGB in 0-1: a preview, or the result when done
+    done: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class Scale:
+    height: int
+    width: int
+    steps: int
+    style_sizes: List[Tuple[int, int]] = field(default_factory=list)
+
+
+def plan(content_hw, style_hws, settings):
+    """The pyramid: a size and a step budget per scale, coarse to fine, and the style sizes at each."""
+    h, w = content_hw
+    if min(h, w) < 1:
+        raise InputError("the content image is empty")
+    top_h, top_w = images.fit(h, w, settings["size"])
+    if min(top_h, top_w) < MIN_SIDE:
+        raise InputError("the content is too thin to stylise: %dx%d px becomes %dx%d at size %d; "
+                         "each side needs at least %d px there" % (w, h, top_w, top_h, settings["size"], MIN_SIDE))
+    levels = [(top_h, top_w)]
+    while max(levels[0]) / 2 >= COARSEST and min(levels[0]) / 2 >= MIN_SIDE * 4:
+        lh, lw = levels[0]
+        levels.insert(0, (round(lh / 2), round(lw / 2)))
+    # Coarse scales are 4x cheaper per step each: give them most of the steps.
+    shares = [2 ** (len(levels) - 1 - i) for i in range(len(levels))]
+    total = settings["steps"]
+    budget = [max(1, math.floor(total * s / sum(shares))) for s in shares]
+    budget[-1] = max(1, total - sum(budget[:-1]))
+    scales = []
+    for (lh, lw), steps in zip(levels, budget):
+        factor = max(lh, lw) / max(top_h, top_w)
+        style_sizes = []
+        for sh, sw in style_hws:
+            longest = max(MIN_SIDE, round(max(top_h, top_w) * settings["style_scale"] * factor))
+            style_sizes.append(images.fit(sh, sw, longest))
+        scales.append(Scale(lh, lw, steps, style_sizes))
+    return scales
+
+
+def _initial(content, init, generator):
+    noise = torch.rand(content.shape, generator=generator).to(content)
+    if init == "noise":
+        return noise
+    if init == "blend":
+        return 0.6 * content + 0.4 * noise
+    return content.clone()
+
+
+def _optimizer(name, x):
+    if name == "adam":
+        return torch.optim.Adam([x], lr=0.02)
+    return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=50,
+                             tolerance_grad=-1.0, tolerance_change=-1.0)
+
+
+def stylize(model, runtime, content, styles, settings, should_stop: Callable[[], bool] = lambda: False):
+    """Yield Progress for every step; the last one has done=True and the result at the content's size.
+
+    model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
+    styles: [(1x3xHxW RGB, weight)].  settings: a dict checked by wire.check_settings.
+    should_stop: polled every step; when it says True the loop returns without a result.
+    """
+    settings = check_settings(settings)
+    if not styles:
+        raise InputError("no style image given")
+    weights = [float(w) for _, w in styles]
+    if any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
+        raise InputError("style weights must be non-negative and not all zero, got %s" % weights)
+    start = time.perf_counter()
+    style_images = [s for s, _ in styles]
+    if settings["preserve_colors"] == "histogram":
+        style_images = [color.match_histogram(s, content) for s in style_images]
+    scales = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings)
+    total = sum(s.steps for s in scales)
+    beta = style_weight(settings["strength"])
+    tv_weight = TV_SCALE * settings["smoothness"]
+    generator = torch.Generator().manual_seed(settings["seed"])
+    torch.manual_seed(settings["seed"])
+    model = model.to(runtime.device)
+    step, x = 0, None
+    for index, scale in enumerate(scales):
+        stage = "%dx%d" % (scale.width, scale.height)
+        target = runtime.prepare(images.resize(content, scale.height, scale.width))
+        with torch.no_grad(), runtime.autocast():
+            content_features = model(target, [CONTENT_LAYER])[CONTENT_LAYER].detach()
+            grams = {name: 0.0 for name in STYLE_LAYERS}
+            for image, w, (sh, sw) in zip(style_images, weights, scale.style_sizes):
+                features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS)
+                for name in STYLE_LAYERS:
+                    grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
+        if x is None:
+            start_image = _initial(target, settings["init"], generator)
+        else:
+            start_image = images.resize(x.detach().float(), scale.height, scale.width)
+        # The optimised pixels stay contiguous (L-BFGS flattens them); the VGG gets a channels_last view.
+        x = start_image.to(runtime.device).contiguous().requires_grad_(True)
+        optimizer = _optimizer(settings["optimizer"], x)
+        values = {}
+
+        def closure():
+            optimizer.zero_grad(set_to_none=True)
+            with runtime.autocast():
+                features = model(runtime.prepare(x), ALL_LAYERS)
+            c = losses.content_loss(features[CONTENT_LAYER], content_features)
+            s = losses.style_loss(features, grams, STYLE_LAYER_WEIGHTS)
+            t = losses.tv_loss(x)
+            loss = c + beta * s + tv_weight * t
+            loss.backward()
+            values.update(content=c.item(), style=s.item(), tv=t.item(), total=loss.item())
+            return loss
+
+        history = []
+        for i in range(scale.steps):
+            if should_stop():
+                return
+            optimizer.step(closure)
+            if settings["optimizer"] == "adam":
+                with torch.no_grad():
+                    x.clamp_(0, 1)
+            step += 1
+            history.append(values["total"])
+            last_of_scale = i == scale.steps - 1 or _plateaued(history)
+            preview = None
+            if step % settings["preview_every"] == 0 or last_of_scale:
+                preview = _finish(x, content, settings)
+            yield Progress(step, total, stage, dict(values), preview, seconds=time.perf_counter() - start)
+            if last_of_scale:
+                step = sum(s.steps for s in scales[:index + 1])
+                break
+    result = images.resize(x.detach().float().cpu(), content.shape[-2], content.shape[-1])
+    if settings["preserve_colors"] == "luminance":
+        result = color.luminance_transfer(result, content)
+    yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
+                   seconds=time.perf_counter() - start)
+
+
+def _plateaued(history):
+    if len(history) <= PLATEAU_WINDOW:
+        return False
+    before, now = min(history[:-PLATEAU_WINDOW]), min(history[-PLATEAU_WINDOW:])
+    return before > 0 and (before - now) / before < PLATEAU_TOL
+
+
+def _finish(x, content, settings):
+    """A preview image on the CPU, with the content's colours kept when asked."""
+    image = x.detach().float().cpu().clamp(0, 1).contiguous()
+    if settings["preserve_colors"] == "luminance":
+        image = color.luminance_transfer(image, images.resize(content, *image.shape[-2:]))
+    return image

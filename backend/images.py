@@ -1,0 +1,75 @@
+"""Pixels in and out: wire images and image files to float tensors and back."""
+
+import torch
+import torch.nn.functional as F
+
+from krita_nst.wire import FORMATS, Image
+
+# Where each layout keeps R, G, B and alpha (None: no such channel, gray repeats one channel).
+_LAYOUT = {"RGBA8": (0, 1, 2, 3), "BGRA8": (2, 1, 0, 3), "RGB8": (0, 1, 2, None),
+           "GRAYA8": (0, 0, 0, 1), "GRAY8": (0, 0, 0, None)}
+
+BACKGROUND = 1.0  # transparent pixels are seen as white paper
+
+
+def from_wire(image):
+    """(rgb 1x3xHxW, alpha 1x1xHxW or None), floats in 0-1; rgb composited over white."""
+    channels = FORMATS[image.format]
+    pixels = torch.frombuffer(bytearray(image.data), dtype=torch.uint8)
+    pixels = pixels.view(image.height, image.width, channels).permute(2, 0, 1).float().div_(255.0)
+    r, g, b, a = _LAYOUT[image.format]
+    rgb = pixels[[r, g, b]].unsqueeze(0)
+    alpha = None if a is None else pixels[a:a + 1].unsqueeze(0)
+    if alpha is not None:
+        rgb = rgb * alpha + BACKGROUND * (1.0 - alpha)
+    return rgb.contiguous(), alpha
+
+
+def to_wire(rgb, alpha, format):
+    """Float tensors (1x3xHxW, 1x1xHxW or None) to an Image in the given layout."""
+    _, _, h, w = rgb.shape
+    if alpha is None:
+        alpha = torch.ones(1, 1, h, w)
+    rgb, alpha = rgb.detach().float().cpu(), alpha.detach().float().cpu()
+    if format.startswith("GRAY"):
+        gray = (0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]).unsqueeze(1)
+        planes = [gray, alpha] if format == "GRAYA8" else [gray]
+    else:
+        r, g, b, a = _LAYOUT[format]
+        order = {r: rgb[:, 0:1], g: rgb[:, 1:2], b: rgb[:, 2:3]}
+        if a is not None:
+            order[a] = alpha
+        planes = [order[i] for i in range(FORMATS[format])]
+    pixels = torch.cat(planes, 1)[0].clamp(0, 1).mul(255).round().to(torch.uint8)
+    return Image(w, h, format, pixels.permute(1, 2, 0).contiguous().numpy().tobytes())
+
+
+def resize(image, height, width):
+    """Bicubic resize with antialiasing when shrinking; float tensors N x C x H x W."""
+    if image.shape[-2:] == (height, width):
+        return image
+    return F.interpolate(image, size=(height, width), mode="bicubic", align_corners=False,
+                         antialias=True).clamp(0, 1)
+
+
+def fit(height, width, longest):
+    """The size with the same aspect ratio whose longest side is `longest` (each side at least 1)."""
+    scale = longest / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def load_file(path):
+    """An image file as an RGBA8 wire Image (the CLI's entry point)."""
+    from PIL import Image as PILImage
+    with PILImage.open(path) as img:
+        img = img.convert("RGBA")
+        return Image(img.width, img.height, "RGBA8", img.tobytes())
+
+
+def save_file(image, path):
+    from PIL import Image as PILImage
+    mode = {"RGBA8": "RGBA", "RGB8": "RGB", "GRAY8": "L", "GRAYA8": "LA"}[image.format]
+    out = PILImage.frombytes(mode, (image.width, image.height), bytes(image.data))
+    if path.lower().endswith((".jpg", ".jpeg")):
+        out = out.convert("RGB")
+    out.save(path)

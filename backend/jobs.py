@@ -1,0 +1,46 @@
+"""One job, from wire images to wire images: shared by the server and the CLI."""
+
+import math
+
+from krita_nst.wire import Image, check_settings
+
+from . import engine, images
+from .engine import InputError
+
+MAX_PIXELS = 64 * 1024 * 1024   # 8192 x 8192: bigger layers get a clear refusal, not an allocation failure
+
+
+def _check_image(image, what):
+    if not isinstance(image, Image):
+        raise InputError("%s is missing or is not an image" % what)
+    if image.width * image.height > MAX_PIXELS:
+        raise InputError("%s is %dx%d px, more than this backend takes (%d megapixels); crop or scale it down"
+                         % (what, image.width, image.height, MAX_PIXELS // (1024 * 1024)))
+
+
+def run(model, runtime, content, styles, settings, should_stop=lambda: False):
+    """Yield (engine.Progress, wire Image or None); the image is a preview, or the result when done.
+
+    content: wire Image.  styles: [(wire Image, weight)].  Output images have the content's layout
+    and, for the result, its size; previews have the working size of their scale.
+    """
+    settings = check_settings(settings)
+    _check_image(content, "the content image")
+    if not styles:
+        raise InputError("no style image given")
+    for i, (style, weight) in enumerate(styles):
+        _check_image(style, "style image %d" % (i + 1))
+        if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
+            raise InputError("style weight %d must be a number >= 0, not %r" % (i + 1, weight))
+    rgb, alpha = images.from_wire(content)
+    if alpha is not None and float(alpha.max()) == 0.0:
+        raise InputError("the content layer is fully transparent: there is nothing to stylise")
+    style_tensors = [(images.from_wire(s)[0], float(w)) for s, w in styles]
+    model.pooling = settings["pooling"]
+    for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop):
+        image = None
+        if progress.image is not None:
+            h, w = progress.image.shape[-2:]
+            a = None if alpha is None else images.resize(alpha, h, w)
+            image = images.to_wire(progress.image, a, content.format)
+        yield progress, image

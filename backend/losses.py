@@ -1,0 +1,38 @@
+"""Loss terms of Gatys et al. (2016) as pure functions of feature maps and images."""
+
+import torch
+
+
+def gram(features):
+    """Gram matrix of N x C x H x W features, divided by M = H*W: N x C x C.
+
+    Dividing by M keeps the values of order one; the paper's 1/(4 N^2 M^2) is then
+    1/(4 N^2) in `style_loss`.  Computed in fp32 whatever the features' precision.
+    """
+    n, c, h, w = features.shape
+    f = features.reshape(n, c, h * w).float()
+    return torch.bmm(f, f.transpose(1, 2)) / (h * w)
+
+
+def content_loss(features, target):
+    """Half the mean squared feature difference (the paper's 1/2 sum, per element so it does not grow with size)."""
+    return 0.5 * (features.float() - target.float()).pow(2).mean()
+
+
+def layer_style_loss(features, target_gram):
+    """E_l = 1/(4 N^2 M^2) * sum (G - A)^2 for one layer; target_gram is A / M, as `gram` returns."""
+    g = gram(features)
+    channels = g.shape[-1]
+    return (g - target_gram).pow(2).sum(dim=(1, 2)).mean() / (4.0 * channels ** 2)
+
+
+def style_loss(features, target_grams, layer_weights):
+    """Weighted sum of E_l over the style layers (all dicts keyed by layer name)."""
+    return sum(layer_weights[name] * layer_style_loss(features[name], target_grams[name]) for name in target_grams)
+
+
+def tv_loss(image):
+    """Total variation: mean squared difference between neighbouring pixels."""
+    dh = image[..., 1:, :] - image[..., :-1, :]
+    dw = image[..., :, 1:] - image[..., :, :-1]
+    return dh.float().pow(2).mean() + dw.float().pow(2).mean()

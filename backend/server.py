@@ -1,0 +1,185 @@
+"""`python -m backend serve`: a warm backend speaking the wire format over stdin/stdout.
+
+The model loads once.  A reader thread takes messages off stdin so that a cancel reaches a running
+job; jobs run one at a time on the main thread.  The server exits when stdin closes or when its
+parent (Krita) dies.  Logs go to stderr; stdout carries only wire messages.
+"""
+
+import gc
+import logging
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import traceback
+
+import torch
+
+from krita_nst import wire
+
+from . import __version__, device, engine, jobs
+from .model import WeightsError, load_vgg19
+
+log = logging.getLogger("krita_nst.backend")
+
+
+class Writer:
+    """Serialises writes to the protocol stream (the reader thread may answer too)."""
+
+    def __init__(self, stream):
+        self._stream, self._lock = stream, threading.Lock()
+
+    def send(self, type, **fields):
+        data = wire.encode(type, **fields)
+        with self._lock:
+            self._stream.write(data)
+            self._stream.flush()
+
+
+class Inbox:
+    """Messages from the plugin: queued jobs, and which job ids were cancelled."""
+
+    def __init__(self, stream, writer):
+        self.jobs = queue.Queue()
+        self.cancelled = set()
+        self.closed = threading.Event()
+        self._stream, self._writer = stream, writer
+
+    def read_forever(self):
+        try:
+            while True:
+                message = wire.read_message(self._stream)
+                if message is None:
+                    break
+                if message.type == wire.JOB:
+                    self.jobs.put(message)
+                elif message.type == wire.CANCEL:
+                    self.cancelled.add(message.get("id"))
+                else:
+                    self._writer.send(wire.ERROR, id=None, message="the backend got an unexpected %r message"
+                                      % message.type, detail="")
+        except (wire.ProtocolError, OSError, ValueError) as exc:
+            log.error("stopping: unreadable input: %s", exc)
+            try:
+                self._writer.send(wire.ERROR, id=None, message="the backend got a garbled message and stops: %s"
+                                  % exc, detail="")
+            except OSError:
+                pass
+        finally:
+            self.closed.set()
+            self.jobs.put(None)
+
+
+def die_with_parent(parent_pid):
+    """Exit when Krita does, even if it is killed: a death signal on Linux, a watchdog elsewhere."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    if not parent_pid:
+        return
+
+    def alive():
+        if os.name == "nt":
+            import ctypes
+            handle = ctypes.windll.kernel32.OpenProcess(0x00100000, False, parent_pid)  # SYNCHRONIZE
+            if not handle:
+                return False
+            try:
+                return ctypes.windll.kernel32.WaitForSingleObject(handle, 0) != 0  # not yet signalled
+            finally:
+                ctypes.windll.kernel32.CloseHandle(handle)
+        return os.getppid() == parent_pid
+
+    def watch():
+        while alive():
+            time.sleep(1.0)
+        log.warning("parent process %d is gone; exiting", parent_pid)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _release_memory(runtime):
+    gc.collect()
+    if runtime.device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif runtime.device.type == "mps":
+        torch.mps.empty_cache()
+
+
+def _run_job(message, model, runtime, inbox, writer):
+    job_id = message.get("id")
+    stop = lambda: job_id in inbox.cancelled or inbox.closed.is_set()  # noqa: E731
+    try:
+        styles = [(s.get("image"), s.get("weight", 1.0)) for s in message.get("styles") or []]
+        last_step = 0
+        for progress, image in jobs.run(model, runtime, message.get("content"), styles,
+                                        message.get("settings") or {}, stop):
+            last_step = progress.step
+            if progress.done:
+                writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),
+                            steps=progress.step, losses=progress.losses)
+                log.info("job %s done in %.1f s", job_id, progress.seconds)
+                return
+            fields = dict(id=job_id, step=progress.step, total=progress.total, stage=progress.stage,
+                          losses=progress.losses, seconds=round(progress.seconds, 3))
+            if image is not None:
+                fields["preview"] = image
+            writer.send(wire.PROGRESS, **fields)
+        writer.send(wire.CANCELLED, id=job_id, step=last_step)
+        log.info("job %s cancelled at step %d", job_id, last_step)
+    except (ValueError, WeightsError) as exc:  # InputError and bad settings: the person's to fix
+        writer.send(wire.ERROR, id=job_id, message=str(exc), detail="")
+    except (torch.cuda.OutOfMemoryError, MemoryError) as exc:
+        log.error("job %s: out of memory: %s", job_id, exc)
+        writer.send(wire.ERROR, id=job_id, message="not enough memory for this job on %s; lower the size setting"
+                    % runtime.device.type, detail=str(exc))
+    except Exception as exc:  # keep serving: one bad job must not take the warm backend down
+        detail = traceback.format_exc()
+        log.error("job %s failed:\n%s", job_id, detail)
+        writer.send(wire.ERROR, id=job_id, message="the backend failed: %s" % exc, detail=detail)
+    finally:
+        inbox.cancelled.discard(job_id)
+        _release_memory(runtime)
+
+
+def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdin=None, stdout=None):
+    """Run until stdin closes.  Returns the process exit code."""
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol stream
+    die_with_parent(parent_pid)
+    writer = Writer(stdout)
+    try:
+        runtime = device.choose(device_name, precision)
+        model = load_vgg19(weights, engine.ALL_LAYERS).to(runtime.device)
+    except (WeightsError, ValueError, RuntimeError) as exc:
+        log.error("cannot start: %s", exc)
+        writer.send(wire.ERROR, id=None, message="the backend cannot start: %s" % exc, detail="")
+        return 2
+    writer.send(wire.HELLO, protocol=wire.PROTOCOL_VERSION, backend_version=__version__,
+                torch_version=torch.__version__, device=runtime.description)
+    log.info("serving on %s", runtime.description)
+    inbox = Inbox(stdin, writer)
+    threading.Thread(target=inbox.read_forever, name="stdin-reader", daemon=True).start()
+    while True:
+        message = inbox.jobs.get()
+        if message is None:
+            break
+        if message.get("id") in inbox.cancelled:
+            inbox.cancelled.discard(message.get("id"))
+            writer.send(wire.CANCELLED, id=message.get("id"), step=0)
+            continue
+        try:
+            _run_job(message, model, runtime, inbox, writer)
+        except OSError as exc:  # the plugin closed its end of the pipe
+            log.info("output closed (%s); exiting", exc)
+            return 0
+    log.info("stdin closed; exiting")
+    return 0
