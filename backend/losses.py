@@ -3,6 +3,11 @@
 import torch
 
 
+def _wide(t):
+    """At least fp32: reduced-precision activations are summed in fp32 (fp64 stays fp64)."""
+    return t if t.dtype == torch.float64 else t.float()
+
+
 def gram(features):
     """Gram matrix of N x C x H x W features, divided by M = H*W: N x C x C.
 
@@ -10,13 +15,13 @@ def gram(features):
     1/(4 N^2) in `style_loss`.  Computed in fp32 whatever the features' precision.
     """
     n, c, h, w = features.shape
-    f = features.reshape(n, c, h * w).float()
+    f = _wide(features.reshape(n, c, h * w))
     return torch.bmm(f, f.transpose(1, 2)) / (h * w)
 
 
 def content_loss(features, target):
     """Half the mean squared feature difference (the paper's 1/2 sum, per element so it does not grow with size)."""
-    return 0.5 * (features.float() - target.float()).pow(2).mean()
+    return 0.5 * (_wide(features) - _wide(target)).pow(2).mean()
 
 
 def layer_style_loss(features, target_gram):
@@ -35,4 +40,4 @@ def tv_loss(image):
     """Total variation: mean squared difference between neighbouring pixels."""
     dh = image[..., 1:, :] - image[..., :-1, :]
     dw = image[..., :, 1:] - image[..., :, :-1]
-    return dh.float().pow(2).mean() + dw.float().pow(2).mean()
+    return _wide(dh).pow(2).mean() + _wide(dw).pow(2).mean()

@@ -1,0 +1,137 @@
+"""The backend as a real child process speaking the wire format over its stdin/stdout."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from backend import images
+from conftest import REPO, sample
+from krita_nst import wire
+
+SMALL = {"size": 128, "steps": 30, "preview_every": 5}
+
+
+class Backend:
+    def __init__(self):
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=REPO, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.stderr = []
+        threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
+
+    def send(self, type, **fields):
+        self.proc.stdin.write(wire.encode(type, **fields))
+        self.proc.stdin.flush()
+
+    def read(self):
+        return wire.read_message(self.proc.stdout)
+
+    def until(self, types):
+        """Messages up to and including the first of one of `types`."""
+        seen = []
+        while True:
+            message = self.read()
+            assert message is not None, b"".join(self.stderr).decode()[-2000:]
+            seen.append(message)
+            if message.type in types:
+                return seen
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def backend():
+    b = Backend()
+    yield b
+    b.close()
+
+
+def job_images():
+    content = images.load_file(sample("chelsea.png"))
+    content = wire.Image(content.width, content.height, "RGBA8", content.data)
+    style = images.load_file(sample("starry_night_google.jpg"))
+    return content, [{"image": style, "weight": 1.0}]
+
+
+def test_handshake(backend):
+    hello = backend.read()
+    assert hello.type == wire.HELLO
+    assert hello["protocol"] == wire.PROTOCOL_VERSION
+    assert hello["backend_version"] and hello["torch_version"].startswith("2.") and hello["device"]
+
+
+def test_job_streams_previews_then_a_full_size_result_and_stays_warm(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    for job_id in (1, 2):  # the second job reuses the warm process
+        backend.send(wire.JOB, id=job_id, content=content, styles=styles, settings=SMALL)
+        messages = backend.until({wire.RESULT, wire.ERROR})
+        result = messages[-1]
+        assert result.type == wire.RESULT, result
+        previews = [m for m in messages if m.type == wire.PROGRESS and m.get("preview") is not None]
+        assert len(previews) >= 2
+        assert all(m["id"] == job_id for m in messages)
+        assert (result["image"].width, result["image"].height) == (content.width, content.height)
+        assert result["image"].format == "RGBA8"
+        assert max(previews[-1]["preview"].width, previews[-1]["preview"].height) == 128
+
+
+def test_cancel_stops_within_a_few_steps(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    backend.send(wire.JOB, id=5, content=content, styles=styles, settings=dict(SMALL, steps=500))
+    first = backend.until({wire.PROGRESS})[-1]
+    backend.send(wire.CANCEL, id=5)
+    messages = backend.until({wire.CANCELLED, wire.RESULT, wire.ERROR})
+    assert messages[-1].type == wire.CANCELLED
+    assert messages[-1]["step"] - first["step"] < 10
+
+
+def test_bad_input_is_an_error_and_the_backend_keeps_serving(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    clear = wire.Image(4, 4, "BGRA8", bytes(64))
+    backend.send(wire.JOB, id=1, content=clear, styles=styles, settings=SMALL)
+    error = backend.until({wire.ERROR, wire.RESULT})[-1]
+    assert error.type == wire.ERROR and "transparent" in error["message"]
+    backend.send(wire.JOB, id=2, content=content, styles=styles, settings={"size": 3})
+    error = backend.until({wire.ERROR, wire.RESULT})[-1]
+    assert error.type == wire.ERROR and "size must be between" in error["message"]
+    backend.send(wire.JOB, id=3, content=content, styles=[], settings=SMALL)
+    assert "no style" in backend.until({wire.ERROR})[-1]["message"]
+    backend.send(wire.JOB, id=4, content=content, styles=styles, settings=dict(SMALL, steps=3))
+    assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
+
+
+def test_exits_when_stdin_closes(backend):
+    assert backend.read().type == wire.HELLO
+    backend.proc.stdin.close()
+    assert backend.proc.wait(timeout=30) == 0
+
+
+def test_exits_when_stdin_closes_mid_job(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    backend.send(wire.JOB, id=1, content=content, styles=styles, settings=dict(SMALL, steps=1000))
+    backend.until({wire.PROGRESS})
+    start = time.monotonic()
+    backend.proc.stdin.close()
+    assert backend.proc.wait(timeout=30) == 0
+    assert time.monotonic() - start < 10
+
+
+def test_garbage_on_stdin_gives_a_clear_error_then_exit(backend):
+    assert backend.read().type == wire.HELLO
+    backend.proc.stdin.write(b"this is not a frame at all\n")
+    backend.proc.stdin.flush()
+    error = backend.read()
+    assert error.type == wire.ERROR and "garbled" in error["message"]
+    assert backend.proc.wait(timeout=30) == 0

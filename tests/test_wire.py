@@ -1,0 +1,91 @@
+"""The wire format: round trips, incremental decoding, and clear errors on bad bytes."""
+
+import io
+
+import pytest
+
+from krita_nst import wire
+from krita_nst.wire import Image, ProtocolError
+
+
+def image(w=3, h=2, fmt="BGRA8", seed=7):
+    n = w * h * wire.FORMATS[fmt]
+    return Image(w, h, fmt, bytes((seed * i) % 256 for i in range(n)))
+
+
+def test_round_trip_with_images_nested():
+    content, style = image(), image(5, 4, "RGBA8", 3)
+    data = wire.encode(wire.JOB, id=7, content=content, styles=[{"image": style, "weight": 0.5}],
+                       settings={"size": 256, "strength": 42.5})
+    message = wire.read_message(io.BytesIO(data))
+    assert message.type == wire.JOB
+    assert message["id"] == 7
+    assert message["content"] == content
+    assert message["styles"][0]["image"] == style and message["styles"][0]["weight"] == 0.5
+    assert message["settings"] == {"size": 256, "strength": 42.5}
+
+
+def test_raw_pixels_not_base64():
+    big = Image(64, 64, "RGBA8", bytes(64 * 64 * 4))
+    data = wire.encode(wire.RESULT, id=1, image=big)
+    assert len(data) < 64 * 64 * 4 + 200
+
+
+def test_stream_of_messages_and_clean_end():
+    stream = io.BytesIO(wire.encode(wire.HELLO, protocol=1) + wire.encode(wire.CANCEL, id=3))
+    assert wire.read_message(stream).type == wire.HELLO
+    assert wire.read_message(stream)["id"] == 3
+    assert wire.read_message(stream) is None
+
+
+def test_decoder_byte_by_byte():
+    data = wire.encode(wire.PROGRESS, id=1, step=2, total=9, losses={"style": 1.5}, preview=image()) + \
+        wire.encode(wire.ERROR, id=1, message="bad")
+    decoder, got = wire.Decoder(), []
+    for i in range(len(data)):
+        got += decoder.feed(data[i:i + 1])
+    assert [m.type for m in got] == [wire.PROGRESS, wire.ERROR]
+    assert got[0]["preview"] == image() and decoder.pending == 0
+
+
+@pytest.mark.parametrize("cut", [2, 6, 12, -3])
+def test_truncated_stream_is_a_clear_error(cut):
+    data = wire.encode(wire.RESULT, id=1, image=image())
+    with pytest.raises(ProtocolError, match="stream ended"):
+        wire.read_message(io.BytesIO(data[:cut]))
+
+
+def test_garbage_is_a_clear_error():
+    with pytest.raises(ProtocolError, match="not a krita-nst message"):
+        wire.read_message(io.BytesIO(b"Traceback (most recent call last):\n"))
+    with pytest.raises(ProtocolError, match="not a krita-nst message"):
+        wire.Decoder().feed(b"hello world, this is not a frame")
+    bad_json = wire.MAGIC + (5).to_bytes(4, "big") + b"{nope"
+    with pytest.raises(ProtocolError, match="not valid JSON"):
+        wire.read_message(io.BytesIO(bad_json))
+    unknown = wire.MAGIC + (15).to_bytes(4, "big") + b'{"type":"boom"}'
+    with pytest.raises(ProtocolError, match="no known type"):
+        wire.read_message(io.BytesIO(unknown))
+
+
+def test_image_size_must_match_its_bytes():
+    with pytest.raises(ProtocolError, match="needs 24 bytes"):
+        Image(3, 2, "BGRA8", b"\0" * 23)
+    with pytest.raises(ProtocolError, match="at least one pixel"):
+        Image(0, 2, "BGRA8", b"")
+    forged = wire.encode(wire.RESULT, id=1, image=image()).replace(b'"width":3', b'"width":4')
+    with pytest.raises(ProtocolError, match="needs 32 bytes"):
+        wire.read_message(io.BytesIO(forged))
+
+
+def test_settings_defaults_and_errors():
+    settings = wire.check_settings({"size": "384", "preserve_colors": "luminance"})
+    assert settings["size"] == 384 and settings["steps"] == wire.SETTINGS_BY_NAME["steps"].default
+    with pytest.raises(ValueError, match="size must be between"):
+        wire.check_settings({"size": 5})
+    with pytest.raises(ValueError, match="unknown setting"):
+        wire.check_settings({"sizee": 5})
+    with pytest.raises(ValueError, match="one of none, luminance, histogram"):
+        wire.check_settings({"preserve_colors": "sepia"})
+    with pytest.raises(ValueError, match="a whole number"):
+        wire.check_settings({"steps": "many"})
