@@ -41,7 +41,13 @@ def run_krita(tmp_path, scenario, timeout=900):
     env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(data), XDG_CONFIG_HOME=str(config),
                XDG_CACHE_HOME=str(home / "cache"), KRITA_NST_E2E_OUT=str(out), KRITA_NST_E2E_SAMPLES=SAMPLES,
                KRITA_NST_E2E_SCENARIO=scenario, PYTHONPATH="/should/be/stripped/by/the/plugin")
-    env.pop("PYTHONHOME", None)
+    for name in ("PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    # Krita's embedded Python finds its home through PATH: a pyenv or venv python first on PATH
+    # (as under `python3 tests/run.py`) makes it load the wrong standard library and no plugins.
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
+                                  if p.startswith(("/usr/", "/bin", "/sbin")) and "python" not in p.lower()
+                                  and "pyenv" not in p)
     proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x1000x24", KRITA, "--nosplash"], env=env,
                           capture_output=True, timeout=timeout, text=True, errors="replace")
     results_file = out / "results.json"
