@@ -47,6 +47,8 @@ def stylize_command(args):
         model = load_vgg19(args.weights, engine.ALL_LAYERS).to(runtime.device)
         print("krita-nst on %s" % runtime.description, file=sys.stderr)
         for progress, image in jobs.run(model, runtime, content, styles, settings):
+            if progress.note:
+                print("note: %s" % progress.note, file=sys.stderr)
             if not args.quiet:
                 sys.stderr.write(_progress_bar(progress))
                 sys.stderr.flush()

@@ -20,6 +20,17 @@ def luminance_transfer(result, content):
     return _apply(_YIQ_TO_RGB, yiq).clamp(0, 1)
 
 
+def match_luminance(style, content):
+    """The style as a gray image whose luminance has the content's mean and spread.
+
+    With `luminance_transfer` afterwards this is the paper's luminance-only transfer: the style
+    brings strokes and texture, the content keeps its colours and overall brightness.
+    """
+    ys, yc = _apply(_RGB_TO_YIQ, style)[:, :1], _apply(_RGB_TO_YIQ, content)[:, :1]
+    y = (ys - ys.mean()) / ys.std().clamp_min(1e-6) * yc.std() + yc.mean()
+    return y.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
+
+
 def _mean_cov(rgb):
     x = rgb.reshape(3, -1).double()
     mean = x.mean(1, keepdim=True)

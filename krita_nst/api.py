@@ -47,6 +47,7 @@ class Job(QObject):
     finished = pyqtSignal(object)          # the result layer (krita.Node)
     failed = pyqtSignal(str)               # a message for the artist
     cancelled = pyqtSignal()
+    note = pyqtSignal(str)                 # something the artist should know, e.g. size lowered
 
     def __init__(self, job_id, document, layer, rect, name):
         super().__init__()
@@ -57,6 +58,7 @@ class Job(QObject):
         self.started = time.monotonic()
         self.first_preview_s = None
         self.seconds = None
+        self.peak_memory_mib = None
 
     def running(self):
         return self.state == "running"
@@ -69,6 +71,8 @@ class Job(QObject):
     def _handle(self, message):
         if message.type == wire.PROGRESS:
             self.steps_total = message["total"]
+            if message.get("note"):
+                self.note.emit(message["note"])
             self.progress.emit(message["step"], message["total"], message.get("losses") or {})
             if message.get("preview") is not None and self._write(message["preview"]):
                 self.previews += 1
@@ -76,6 +80,7 @@ class Job(QObject):
                     self.first_preview_s = time.monotonic() - self.started
                 self.preview.emit(message["step"])
         elif message.type == wire.RESULT:
+            self.peak_memory_mib = message.get("peak_memory_mib")
             if self._write(message["image"]):
                 self.previews += 1
             self._end("done")
@@ -117,13 +122,11 @@ def current_job():
 
 def _backend():
     global _client
+    python, root = config.backend_location()  # BackendMissing says how to install it
     if _client is None:
-        python, root = config.backend_location()
         _client = BackendClient(python, root, config.log_path())
         _client.message.connect(_dispatch)
         _client.died.connect(_on_backend_died)
-    else:
-        python, root = config.backend_location()  # still there?
     _client.start()
     return _client
 

@@ -85,6 +85,7 @@ class StyleDocker(DockWidget):
         self.progress.setValue(0)
         self.status.setText("Starting\u2026")
         job.progress.connect(self._on_progress)
+        job.note.connect(extension.notify)
         job.finished.connect(lambda layer: self._ended("Done in %.1f s: layer \u201c%s\u201d." % (job.seconds, layer.name())))
         job.failed.connect(lambda why: self._ended("Failed: " + why))
         job.cancelled.connect(lambda: self._ended("Cancelled."))

@@ -24,8 +24,8 @@ MAX_PAYLOAD = 1 << 32         # 4 GiB: above any layer Krita can hold in memory 
 # Message types.  Plugin -> backend: JOB, CANCEL.  Backend -> plugin: the rest.
 HELLO = "hello"         # protocol, backend_version, torch_version, device
 JOB = "job"             # id, content (Image), styles ([{"image": Image, "weight": w}]), settings
-PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, preview (Image, optional)
-RESULT = "result"       # id, image (Image), seconds, steps
+PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, seconds, preview (Image), note (optional)
+RESULT = "result"       # id, image (Image), seconds, steps, losses, peak_memory_mib
 CANCEL = "cancel"       # id
 CANCELLED = "cancelled" # id, step
 ERROR = "error"         # id (or None), message (for a person), detail (for the log)
@@ -257,7 +257,7 @@ class Setting:
 SETTINGS = (
     Setting("size", int, 512, 64, 8192, label="Size",
             help="Longest side in pixels that the optimisation works at; the result is scaled to the layer."),
-    Setting("steps", int, 300, 1, 10000, label="Steps",
+    Setting("steps", int, 200, 1, 10000, label="Steps",
             help="Optimisation steps over all scales together; fewer is faster, more is finer."),
     Setting("strength", float, 50.0, 0.0, 100.0, label="Strength",
             help="0 keeps the content, 100 is all style; each 10 points multiply the style weight by ~3."),
@@ -272,6 +272,8 @@ SETTINGS = (
             help="VGG pooling; Gatys et al. prefer average pooling."),
     Setting("smoothness", float, 1.0, 0.0, 100.0, label="Smoothness",
             help="Total-variation weight: higher removes speckle noise, too high blurs."),
+    Setting("scales", int, 0, 0, 6, label="Scales",
+            help="Coarse-to-fine pyramid levels; 0 picks them from the size (halving down to about 100 px)."),
     Setting("seed", int, 0, 0, 2 ** 31 - 1, label="Seed", help="Same seed, same settings, same device: same picture."),
     Setting("preview_every", int, 10, 1, 1000, label="Preview every",
             help="Send a preview after this many steps."),

@@ -1,20 +1,14 @@
 """End to end inside a real Krita under Xvfb: the plugin installed by install.py into a throwaway HOME."""
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, SAMPLES
+import krita_harness
 
-KRITA = shutil.which("krita")
-NEEDED = [KRITA, shutil.which("xvfb-run"), shutil.which("xdotool")]
-if not all(NEEDED):
+if not krita_harness.available():
     if os.environ.get("CI") == "true":
         raise RuntimeError("CI=true but Krita, xvfb-run or xdotool is missing: the Krita tests must run in CI")
     pytest.skip("needs krita, xvfb-run and xdotool (apt-get install -y krita python3-pyqt5 xvfb xdotool)",
@@ -24,39 +18,10 @@ if not all(NEEDED):
 SETTINGS = {"size": "160", "steps": "60", "preview_every": "5"}
 
 
-def run_krita(tmp_path, scenario, timeout=900):
-    home = tmp_path / "home"
-    data, config, out = home / "data", home / "config", tmp_path / "out"
-    for d in (data, config, out):
-        d.mkdir(parents=True, exist_ok=True)
-    kritarc = config / "kritarc"
-    subprocess.run([sys.executable, os.path.join(REPO, "install.py"), "--no-demo",
-                    "--venv", os.path.join(REPO, ".venv"), "--krita-dir", str(data / "krita"),
-                    "--kritarc", str(kritarc)], check=True, capture_output=True)
-    shutil.copytree(os.path.join(REPO, "tests", "krita_driver"), data / "krita" / "pykrita", dirs_exist_ok=True)
-    with open(kritarc, "a") as f:
-        f.write("enable_nst_e2e=true\n")   # install.py left [python] as the last group
-        f.write("\n[krita_nst]\n" + "".join("%s=%s\n" % kv for kv in SETTINGS.items()))
-        f.write("\n[General]\nShowSplash=false\n")
-    env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(data), XDG_CONFIG_HOME=str(config),
-               XDG_CACHE_HOME=str(home / "cache"), KRITA_NST_E2E_OUT=str(out), KRITA_NST_E2E_SAMPLES=SAMPLES,
-               KRITA_NST_E2E_SCENARIO=scenario, PYTHONPATH="/should/be/stripped/by/the/plugin")
-    for name in ("PYTHONHOME", "VIRTUAL_ENV"):
-        env.pop(name, None)
-    # Krita's embedded Python finds its home through PATH: a pyenv or venv python first on PATH
-    # (as under `python3 tests/run.py`) makes it load the wrong standard library and no plugins.
-    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
-                                  if p.startswith(("/usr/", "/bin", "/sbin")) and "python" not in p.lower()
-                                  and "pyenv" not in p)
-    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x1000x24", KRITA, "--nosplash"], env=env,
-                          capture_output=True, timeout=timeout, text=True, errors="replace")
-    results_file = out / "results.json"
-    assert results_file.exists(), "the driver wrote no results; Krita said:\n" + proc.stderr[-4000:]
-    results = json.loads(results_file.read_text())
+def run_krita(tmp_path, scenario):
+    results, proc, out = krita_harness.run(tmp_path, scenario, SETTINGS)
     assert results.get("ok"), results.get("error") or results
-    log = data / "krita" / "krita_nst" / "backend.log"
-    return results, proc, out, (log.read_text() if log.exists() else "")
-
+    return results, proc, out
 
 def pid_alive(pid):
     try:
@@ -76,7 +41,7 @@ def style_distance(image, style):
 
 
 def test_full_scenario_in_real_krita(tmp_path):
-    results, proc, out, log = run_krita(tmp_path, "full")
+    results, proc, out = run_krita(tmp_path, "full")
     content, style = Image.open(out / "content.png"), Image.open(out / "style.png")
     for how in ("action", "shortcut"):
         run = results[how]
@@ -101,17 +66,20 @@ def test_full_scenario_in_real_krita(tmp_path):
 
 
 def test_backend_killed_mid_run_then_fresh_backend(tmp_path):
-    results, _, _, _ = run_krita(tmp_path, "kill")
+    results, _, _ = run_krita(tmp_path, "kill")
     killed = results["killed"]
     assert killed["state"] == "failed"
     assert killed["final_name"].endswith("[partial]")
     assert any("stopped unexpectedly" in m for m in killed["messages"]), killed["messages"]
     assert results["after_kill"]["state"] == "done"
     assert results["backend_pid"] != killed["killed_pid"]
+    missing = results["missing"]
+    assert missing["layers_added"] == 0
+    assert any("not installed" in m and "install.py" in m for m in missing["messages"]), missing
     assert not pid_alive(results["backend_pid"])
 
 
 def test_krita_quitting_mid_run_leaves_no_backend(tmp_path):
-    results, _, _, _ = run_krita(tmp_path, "quit")
+    results, _, _ = run_krita(tmp_path, "quit")
     assert len(results["quit"]["previews"]) >= 1
     assert not pid_alive(results["backend_pid"]), "the backend outlived Krita"

@@ -78,17 +78,19 @@ def watch(job, record):
     record.update(previews=[], state=None, started=time.monotonic())
 
     def on_preview(step):
-        record["previews"].append({"step": step, "t": time.monotonic() - record["started"],
+        now = time.monotonic()
+        record["previews"].append({"step": step, "t": now - record["started"], "at": now,
                                    "hash": digest(job.layer)})
     job.preview.connect(on_preview)
 
 
-def start_document():
+def start_document(content_file="chelsea.png", size=(451, 300)):
     app = Krita.instance()
-    doc = app.createDocument(451, 300, "nst-e2e", "RGBA", "U8", "", 300.0)
+    w, h = size
+    doc = app.createDocument(w, h, "nst-e2e", "RGBA", "U8", "", 300.0)
     app.activeWindow().addView(doc)
-    style = layer_from_file(doc, "Style", os.path.join(SAMPLES, "starry_night_google.jpg"), 379, 300)
-    content = layer_from_file(doc, "Content", os.path.join(SAMPLES, "chelsea.png"), 451, 300)
+    style = layer_from_file(doc, "Style", os.path.join(SAMPLES, "starry_night_google.jpg"), round(h * 1280 / 1014), h)
+    content = layer_from_file(doc, "Content", os.path.join(SAMPLES, content_file), w, h)
     doc.refreshProjection()
     yield wait(lambda: app.activeWindow().activeView() is not None
                and app.activeWindow().activeView().document() == doc, 20, "the new document's view")
@@ -105,6 +107,7 @@ def run_job(doc, content, how, record):
     if how == "action":
         app.action("krita_nst_stylize").trigger()
     else:
+        record["key_pressed"] = time.monotonic()
         window = app.activeWindow().qwindow()
         window.activateWindow()
         subprocess.Popen(["xdotool", "windowfocus", "--sync", str(int(window.winId())),
@@ -114,6 +117,7 @@ def run_job(doc, content, how, record):
     watch(job, record)
     record["layer_name_at_start"] = job.layer.name()
     yield wait(lambda: not job.running(), 600, 'not job.running()')
+    record["ended_at"] = time.monotonic()   # within one 50 ms poll of the end
     record["state"] = job.state
     record["seconds"] = job.seconds
     record["first_preview_s"] = job.first_preview_s
@@ -185,6 +189,16 @@ def scenario_kill():
     record = results["after_kill"] = {}
     yield from run_job(doc, content, "action", record)
     results["backend_pid"] = int(api()._client._process.processId()) if api()._client else None
+    # An uninstalled backend: a message saying how to install it, and no new layer.
+    from krita_nst import config
+    os.rename(config.BACKEND_FILE, config.BACKEND_FILE + ".away")
+    for box in message_boxes():
+        box.close()
+    layers_before = len(doc.rootNode().childNodes())
+    app.action("krita_nst_stylize").trigger()
+    results["missing"] = {"messages": [b.text() for b in message_boxes()],
+                          "layers_added": len(doc.rootNode().childNodes()) - layers_before}
+    os.rename(config.BACKEND_FILE + ".away", config.BACKEND_FILE)
 
 
 def scenario_quit():
@@ -202,6 +216,23 @@ def scenario_quit():
     watch(job, record)
     yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
     results["backend_pid"] = int(api()._client._process.processId())
+
+
+def scenario_timing():
+    """A 512 px layer with the artist's settings: shortcut to first preview and to result, warm backend."""
+    doc, content, style = yield from start_document("astronaut.png", (512, 512))
+    app = Krita.instance()
+    doc.setActiveNode(style)
+    yield wait(lambda: doc.activeNode().name() == "Style", 10, "style active")
+    app.action("krita_nst_set_style").trigger()
+    warm = api().stylize(doc, content, [style], size=64, steps=2)   # start the backend, load the model
+    yield wait(lambda: not warm.running(), 120, "warm-up job")
+    warm.layer.remove()
+    record = results["timing"] = {}
+    yield from run_job(doc, content, "shortcut", record)
+    record["first_preview_from_key_s"] = record["previews"][0]["at"] - record["key_pressed"]
+    record["result_from_key_s"] = record["ended_at"] - record["key_pressed"]
+    record["preview_count"] = len(record.pop("previews"))
 
 
 class Runner:

@@ -1,0 +1,1 @@
+from pastiche.pastiche import __version__

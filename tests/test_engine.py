@@ -1,0 +1,152 @@
+"""The engine on real images at small sizes: quality, controls, odd inputs."""
+
+import pytest
+import torch
+
+from backend import engine, images, jobs, quality
+from backend.engine import InputError
+from backend.engine import CONTENT_LAYER
+from backend.model import WeightsError, load_vgg19
+from conftest import sample
+from krita_nst import wire
+
+QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
+
+
+def load(name):
+    return images.from_wire(images.load_file(sample(name)))[0]
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return load("chelsea.png"), load("starry_night_google.jpg")
+
+
+def result(vgg, runtime, content, styles, **settings):
+    last = None
+    for progress in engine.stylize(vgg, runtime, content, styles, dict(QUICK, **settings)):
+        last = progress
+    assert last.done
+    return last.image
+
+
+def test_style_distance_falls_while_content_stays_bounded(vgg, runtime, pair):
+    content, style = pair
+    out = result(vgg, runtime, content, [(style, 1.0)])
+    assert out.shape == content.shape
+    _, s0 = quality.distances(content, content, style, size=QUICK["size"])
+    c1, s1 = quality.distances(out, content, style, size=QUICK["size"])
+    # The style itself, laid over the content's frame, is how far "all style" is from the content.
+    c_style, _ = quality.distances(images.resize(style, *content.shape[-2:]), content, style, size=QUICK["size"])
+    assert s1 < s0 / 2.5, (s0, s1)
+    assert c1 < 0.6 * c_style, (c1, c_style)
+
+
+def test_strength_is_monotone(vgg, runtime, pair):
+    content, style = pair
+    measured = [quality.distances(result(vgg, runtime, content, [(style, 1.0)], strength=s), content, style,
+                                  size=QUICK["size"])
+                for s in (20, 50, 80)]
+    content_d = [m[0] for m in measured]
+    style_d = [m[1] for m in measured]
+    assert content_d == sorted(content_d), measured
+    assert style_d == sorted(style_d, reverse=True), measured
+
+
+@pytest.mark.parametrize("mode,tolerance", [("luminance", 0.04), ("histogram", 0.07)])
+def test_preserve_colors_keeps_the_content_mean_colour(vgg, runtime, pair, mode, tolerance):
+    content, style = pair
+    plain = result(vgg, runtime, content, [(style, 1.0)])
+    kept = result(vgg, runtime, content, [(style, 1.0)], preserve_colors=mode)
+    target = content.mean((0, 2, 3))
+    shift_plain = (plain.mean((0, 2, 3)) - target).abs().max().item()
+    shift_kept = (kept.mean((0, 2, 3)) - target).abs().max().item()
+    assert shift_kept < tolerance and shift_kept < shift_plain / 3, (shift_kept, shift_plain)
+
+
+def test_a_seed_repeats_the_result(vgg, runtime, pair):
+    content, style = pair
+    a = result(vgg, runtime, content, [(style, 1.0)], init="noise", seed=3, steps=8)
+    b = result(vgg, runtime, content, [(style, 1.0)], init="noise", seed=3, steps=8)
+    c = result(vgg, runtime, content, [(style, 1.0)], init="noise", seed=4, steps=8)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_blend_weights_select_styles(vgg, runtime, pair):
+    content, style = pair
+    other = load("the_scream.jpg")
+    only = result(vgg, runtime, content, [(style, 1.0)], steps=6)
+    blended = result(vgg, runtime, content, [(style, 2.0), (other, 0.0)], steps=6)
+    mixed = result(vgg, runtime, content, [(style, 1.0), (other, 1.0)], steps=6)
+    assert torch.allclose(only, blended, atol=1e-5)
+    assert not torch.allclose(only, mixed, atol=1e-3)
+
+
+def test_adam_and_noise_init_run(vgg, runtime, pair):
+    content, style = pair
+    out = result(vgg, runtime, content, [(style, 1.0)], optimizer="adam", init="blend", steps=10)
+    assert out.shape == content.shape and 0 <= out.min() and out.max() <= 1
+
+
+def wire_image(w, h, fmt, fill):
+    return wire.Image(w, h, fmt, bytes(fill(i) for i in range(w * h * wire.FORMATS[fmt])))
+
+
+def run_job(vgg, runtime, content, style, **settings):
+    out = list(jobs.run(vgg, runtime, content, [(style, 1.0)], dict(QUICK, steps=4, **settings)))
+    return out[-1][1]
+
+
+def test_odd_inputs_give_a_result_or_a_clear_error(vgg, runtime):
+    style = images.load_file(sample("starry_night_google.jpg"))
+    with pytest.raises(InputError, match="too small"):
+        run_job(vgg, runtime, wire_image(1, 1, "RGBA8", lambda i: 200), style)
+    with pytest.raises(InputError, match="too small"):
+        run_job(vgg, runtime, wire_image(1, 2000, "RGBA8", lambda i: 200), style)
+    with pytest.raises(InputError, match="too thin"):   # fine in pixels, too thin once scaled to `size`
+        run_job(vgg, runtime, wire_image(2000, 20, "RGBA8", lambda i: 200), style)
+    with pytest.raises(InputError, match="fully transparent"):
+        run_job(vgg, runtime, wire_image(64, 64, "BGRA8", lambda i: 0), style)
+    gray = wire_image(96, 64, "GRAY8", lambda i: (i * 7) % 256)
+    out = run_job(vgg, runtime, gray, style)
+    assert (out.width, out.height, out.format) == (96, 64, "GRAY8")
+    wide = run_job(vgg, runtime, wire_image(300, 40, "RGB8", lambda i: (i * 13) % 256), style)
+    assert (wide.width, wide.height) == (300, 40)
+
+
+def test_transparent_areas_stay_transparent(vgg, runtime):
+    style = images.load_file(sample("starry_night_google.jpg"))
+    w, h = 80, 60
+    # left half opaque grey-ish pixels, right half fully transparent
+    def px(i):
+        pixel, channel = divmod(i, 4)
+        x = pixel % w
+        return (255 if x < w // 2 else 0) if channel == 3 else (i * 11) % 256
+    content = wire_image(w, h, "BGRA8", px)
+    out = run_job(vgg, runtime, content, style)
+    alpha_in = bytes(content.data)[3::4]
+    alpha_out = bytes(out.data)[3::4]
+    assert alpha_out == alpha_in
+
+
+def test_torchvision_format_weights_load_with_their_preprocessing(tmp_path, vgg):
+    # A torchvision-layout state dict (features.N.weight/bias) built from the bundled convolutions.
+    indices = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
+    full = load_vgg19(None)
+    state = {}
+    for i, conv in zip(indices, full.convs.values()):
+        state["features.%d.weight" % i] = conv.weight.detach().clone()
+        state["features.%d.bias" % i] = conv.bias.detach().clone()
+    path = tmp_path / "vgg19_tv.pth"
+    torch.save(state, path)
+    tv = load_vgg19(str(path), engine.ALL_LAYERS)
+    assert not tv.preprocess.flip and tv.preprocess.std[0, 0, 0, 0].item() == pytest.approx(0.229)
+    x = torch.rand(1, 3, 64, 64)
+    assert tv(x, [CONTENT_LAYER])[CONTENT_LAYER].shape == (1, 512, 8, 8)
+    bad = tmp_path / "bad.pth"
+    torch.save({"something": torch.zeros(1)}, bad)
+    with pytest.raises(WeightsError, match="neither"):
+        load_vgg19(str(bad))
+    with pytest.raises(WeightsError, match="not found"):
+        load_vgg19(str(tmp_path / "missing.bin"))
