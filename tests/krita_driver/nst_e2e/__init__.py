@@ -128,13 +128,29 @@ def run_job(doc, content, how, record):
     return job
 
 
+def choose_style(doc, style):
+    doc.setActiveNode(style)
+    yield wait(lambda: doc.activeNode().name() == "Style", 10, "the style layer active")
+    Krita.instance().action("krita_nst_set_style").trigger()
+
+
+def start_until_preview(doc, content, record):
+    """Stylise content by its action and return the job once its first preview is on the layer."""
+    doc.setActiveNode(content)
+    yield wait(lambda: doc.activeNode().name() == "Content", 10, "the content layer active")
+    Krita.instance().action("krita_nst_stylize").trigger()
+    yield wait(lambda: api().current_job() is not None, 30, "a job started")
+    job = api().current_job()
+    watch(job, record)
+    yield wait(lambda: len(record["previews"]) >= 1, 120, "a first preview")
+    return job
+
+
 def scenario_full():
     doc, content, style = yield from start_document()
     before = {"content": digest(content), "style": digest(style)}
     app = Krita.instance()
-    doc.setActiveNode(style)
-    yield wait(lambda: doc.activeNode().name() == "Style", 10, 'doc.activeNode().name() == "Style"')
-    app.action("krita_nst_set_style").trigger()
+    yield from choose_style(doc, style)
     results["style_label"] = style_label()
     for how in ("action", "shortcut"):
         record = results.setdefault(how, {})
@@ -146,12 +162,7 @@ def scenario_full():
     save_png(style, "style.png")
     # A second stylise while one runs is refused with a message; cancel stops the first.
     record = results["cancel"] = {}
-    doc.setActiveNode(content)
-    app.action("krita_nst_stylize").trigger()
-    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
-    job = api().current_job()
-    watch(job, record)
-    yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
+    job = yield from start_until_preview(doc, content, record)
     layers_before = len(doc.rootNode().childNodes())
     app.action("krita_nst_stylize").trigger()
     record["busy_message"] = [b.text() for b in message_boxes()]
@@ -170,17 +181,9 @@ def scenario_full():
 def scenario_kill():
     doc, content, style = yield from start_document()
     app = Krita.instance()
-    doc.setActiveNode(style)
-    yield wait(lambda: doc.activeNode().name() == "Style", 10, 'doc.activeNode().name() == "Style"')
-    app.action("krita_nst_set_style").trigger()
-    doc.setActiveNode(content)
-    yield wait(lambda: doc.activeNode().name() == "Content", 10, 'doc.activeNode().name() == "Content"')
-    app.action("krita_nst_stylize").trigger()
-    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
-    job = api().current_job()
+    yield from choose_style(doc, style)
     record = results["killed"] = {}
-    watch(job, record)
-    yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
+    job = yield from start_until_preview(doc, content, record)
     pid = int(api()._client._process.processId())
     os.kill(pid, signal.SIGKILL)
     yield wait(lambda: not job.running(), 30, 'not job.running()')
@@ -203,28 +206,15 @@ def scenario_kill():
 
 def scenario_quit():
     doc, content, style = yield from start_document()
-    app = Krita.instance()
-    doc.setActiveNode(style)
-    yield wait(lambda: doc.activeNode().name() == "Style", 10, 'doc.activeNode().name() == "Style"')
-    app.action("krita_nst_set_style").trigger()
-    doc.setActiveNode(content)
-    yield wait(lambda: doc.activeNode().name() == "Content", 10, 'doc.activeNode().name() == "Content"')
-    app.action("krita_nst_stylize").trigger()
-    yield wait(lambda: api().current_job() is not None, 30, 'api().current_job() is not None')
-    job = api().current_job()
-    record = results["quit"] = {}
-    watch(job, record)
-    yield wait(lambda: len(record["previews"]) >= 1, 120, 'len(record["previews"]) >= 1')
+    yield from choose_style(doc, style)
+    yield from start_until_preview(doc, content, results.setdefault("quit", {}))
     results["backend_pid"] = int(api()._client._process.processId())
 
 
 def scenario_timing():
     """A 512 px layer with the artist's settings: shortcut to first preview and to result, warm backend."""
     doc, content, style = yield from start_document("astronaut.png", (512, 512))
-    app = Krita.instance()
-    doc.setActiveNode(style)
-    yield wait(lambda: doc.activeNode().name() == "Style", 10, "style active")
-    app.action("krita_nst_set_style").trigger()
+    yield from choose_style(doc, style)
     warm = api().stylize(doc, content, [style], size=64, steps=2)   # start the backend, load the model
     yield wait(lambda: not warm.running(), 120, "warm-up job")
     warm.layer.remove()
