@@ -23,7 +23,7 @@ ALL_LAYERS = (CONTENT_LAYER,) + STYLE_LAYERS
 
 MIN_SIDE = 16          # below this VGG's five poolings leave nothing to compare
 COARSEST = 96          # the pyramid halves the size while the coarsest long side stays at least this
-TV_SCALE = 1e4         # smoothness 1.0 means this TV weight (TV is a mean of squares in 0-1 units)
+TV_SCALE = 0.2         # smoothness 1.0 means this TV weight (TV is a mean of squares in 0-1 units)
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
 PLATEAU_TOL = 2e-3
 
@@ -36,9 +36,10 @@ def style_weight(strength):
     """Strength 0-100 to the style/content weight ratio beta/alpha: log-linear, monotone, 0 means none."""
     if strength <= 0:
         return 0.0
-    # Calibrated so that 50 sits where our results match or beat pastiche's default on both
-    # distances (docs/benchmark.md): 50 -> 10^-1.9; each 10 points x3.16.
-    return 10.0 ** (strength / 20.0 - 4.4)
+    # The terms are relative (see _balance), so one calibration holds for every image: 50 -> 10
+    # beats pastiche's default on both distances on every sample pair (docs/benchmark.md);
+    # each 10 points multiply it by 3.16.
+    return 10.0 ** (strength / 20.0 - 1.5)
 
 
 @dataclass
@@ -93,13 +94,50 @@ def plan(content_hw, style_hws, settings, max_pixels=None):
     budget[-1] = max(1, total - sum(budget[:-1]))
     scales = []
     for (lh, lw), steps in zip(levels, budget):
-        factor = max(lh, lw) / max(top_h, top_w)
-        style_sizes = []
-        for sh, sw in style_hws:
-            longest = max(MIN_SIDE, round(max(top_h, top_w) * settings["style_scale"] * factor))
-            style_sizes.append(images.fit(sh, sw, longest))
+        style_sizes = [style_size(hw, (lh, lw), settings["style_scale"]) for hw in style_hws]
         scales.append(Scale(lh, lw, steps, style_sizes))
     return scales, note
+
+
+def _style_weights(styles):
+    """The blend weights as floats, or an InputError that names the bad one."""
+    weights = []
+    for i, (_, w) in enumerate(styles):
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise InputError("style weight %d must be a number >= 0, not %r" % (i + 1, w))
+        weights.append(float(w))
+    if sum(weights) <= 0:
+        raise InputError("the style weights are all 0: give at least one style a weight above 0")
+    return weights
+
+
+def style_size(style_hw, content_hw, style_scale):
+    """The size the style is seen at: as many pixels as the content, times style_scale squared.
+
+    Matching pixel counts, not longest sides, keeps the brush strokes the same size against the
+    content whatever the two aspect ratios are.  Bigger style_scale: bigger strokes.
+    """
+    sh, sw = style_hw
+    ratio = style_scale * math.sqrt(content_hw[0] * content_hw[1] / (sh * sw))
+    h, w = max(1, round(sh * ratio)), max(1, round(sw * ratio))
+    if min(h, w) < MIN_SIDE:
+        h, w = images.fit(sh, sw, round(MIN_SIDE * max(sh, sw) / min(sh, sw)))
+    return h, w
+
+
+def _balance(content_features, grams):
+    """Weights that make each term relative to its target's size: (content scale, style layer weights).
+
+    With the paper's fixed weights the five style layers' losses differ by 10^5 in size (relu4_1
+    drowns relu1_1 and relu5_1); dividing each by its value for an all-zero image makes every
+    layer count equally, and makes strength mean the same on every image.
+    """
+    content_scale = 1.0 / float(losses.content_loss(torch.zeros_like(content_features), content_features))
+    weights = {}
+    for name, target in grams.items():
+        empty = float(losses.layer_style_loss_of_grams(torch.zeros_like(target), target))
+        weights[name] = STYLE_LAYER_WEIGHTS[name] / max(empty, 1e-12)
+    return content_scale, weights
 
 
 def _initial(content, init, generator):
@@ -130,9 +168,7 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
     settings = check_settings(settings)
     if not styles:
         raise InputError("no style image given")
-    weights = [float(w) for _, w in styles]
-    if any(w < 0 or not math.isfinite(w) for w in weights) or sum(weights) <= 0:
-        raise InputError("style weights must be non-negative and not all zero, got %s" % weights)
+    weights = _style_weights(styles)
     start = time.perf_counter()
     style_images = [s for s, _ in styles]
     if settings["preserve_colors"] == "histogram":
@@ -157,6 +193,7 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
                 features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS)
                 for name in STYLE_LAYERS:
                     grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
+        content_scale, layer_weights = _balance(content_features, grams)
         if x is None:
             start_image = _initial(target, settings["init"], generator)
         else:
@@ -170,8 +207,8 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
             optimizer.zero_grad(set_to_none=True)
             with runtime.autocast():
                 features = model(runtime.prepare(x), ALL_LAYERS)
-            c = losses.content_loss(features[CONTENT_LAYER], content_features)
-            s = losses.style_loss(features, grams, STYLE_LAYER_WEIGHTS)
+            c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
+            s = losses.style_loss(features, grams, layer_weights)
             t = losses.tv_loss(x)
             loss = c + beta * s + tv_weight * t
             loss.backward()

@@ -52,6 +52,11 @@ def resize(image, height, width):
                          antialias=True).clamp(0, 1)
 
 
+def scale_to(image, longest):
+    """The image resized so that its longest side is `longest`."""
+    return resize(image, *fit(*image.shape[-2:], longest))
+
+
 def fit(height, width, longest):
     """The size with the same aspect ratio whose longest side is `longest` (each side at least 1)."""
     scale = longest / max(height, width)

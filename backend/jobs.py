@@ -1,7 +1,5 @@
 """One job, from wire images to wire images: shared by the server and the CLI."""
 
-import math
-
 import torch
 
 from krita_nst.wire import Image, check_settings
@@ -43,14 +41,12 @@ def run(model, runtime, content, styles, settings, should_stop=lambda: False):
     _check_image(content, "the content image")
     if not styles:
         raise InputError("no style image given")
-    for i, (style, weight) in enumerate(styles):
+    for i, (style, _) in enumerate(styles):
         _check_image(style, "style image %d" % (i + 1))
-        if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-            raise InputError("style weight %d must be a number >= 0, not %r" % (i + 1, weight))
     rgb, alpha = images.from_wire(content)
     if alpha is not None and float(alpha.max()) == 0.0:
         raise InputError("the content layer is fully transparent: there is nothing to stylise")
-    style_tensors = [(images.from_wire(s)[0], float(w)) for s, w in styles]
+    style_tensors = [(images.from_wire(s)[0], w) for s, w in styles]
     model.pooling = settings["pooling"]
     for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,
                                    max_pixels=working_pixel_budget(runtime)):

@@ -26,7 +26,11 @@ def content_loss(features, target):
 
 def layer_style_loss(features, target_gram):
     """E_l = 1/(4 N^2 M^2) * sum (G - A)^2 for one layer; target_gram is A / M, as `gram` returns."""
-    g = gram(features)
+    return layer_style_loss_of_grams(gram(features), target_gram)
+
+
+def layer_style_loss_of_grams(g, target_gram):
+    """E_l from the two Gram matrices (both divided by M)."""
     channels = g.shape[-1]
     return (g - target_gram).pow(2).sum(dim=(1, 2)).mean() / (4.0 * channels ** 2)
 

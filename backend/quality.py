@@ -27,11 +27,6 @@ def _vgg():
     return _model
 
 
-def _at(image, longest):
-    h, w = images.fit(*image.shape[-2:], longest)
-    return images.resize(image.float(), h, w)
-
-
 @torch.no_grad()
 def distances(output, content, style, size=QUALITY_SIZE):
     """(content distance, style distance) of an output (1x3xHxW RGB in 0-1) to its content and style.
@@ -39,7 +34,7 @@ def distances(output, content, style, size=QUALITY_SIZE):
     `size` other than QUALITY_SIZE is for quick tests that work at a smaller size.
     """
     model = _vgg()
-    out = _at(output, size)
+    out = images.scale_to(output.float(), size)
     cont = images.resize(content.float(), *out.shape[-2:])
     pixels = out.shape[-2] * out.shape[-1]
     sh, sw = style.shape[-2:]

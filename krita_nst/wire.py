@@ -257,7 +257,7 @@ class Setting:
 SETTINGS = (
     Setting("size", int, 512, 64, 8192, label="Size",
             help="Longest side in pixels that the optimisation works at; the result is scaled to the layer."),
-    Setting("steps", int, 150, 1, 10000, label="Steps",
+    Setting("steps", int, 100, 1, 10000, label="Steps",
             help="Optimisation steps over all scales together; fewer is faster, more is finer."),
     Setting("strength", float, 50.0, 0.0, 100.0, label="Strength",
             help="0 keeps the content, 100 is all style; each 10 points multiply the style weight by ~3."),

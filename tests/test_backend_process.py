@@ -107,6 +107,12 @@ def test_bad_input_is_an_error_and_the_backend_keeps_serving(backend):
     assert error.type == wire.ERROR and "size must be between" in error["message"]
     backend.send(wire.JOB, id=3, content=content, styles=[], settings=SMALL)
     assert "no style" in backend.until({wire.ERROR})[-1]["message"]
+    style = styles[0]["image"]
+    for weights, expected in (([1.0, "lots"], "style weight 2 must be a number"),
+                              ([0.0, 0.0], "all 0")):
+        bad = [{"image": style, "weight": w} for w in weights]
+        backend.send(wire.JOB, id=5, content=content, styles=bad, settings=SMALL)
+        assert expected in backend.until({wire.ERROR})[-1]["message"]
     backend.send(wire.JOB, id=4, content=content, styles=styles, settings=dict(SMALL, steps=3))
     assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from backend import engine, images, jobs, quality
+from backend import engine, images, jobs, losses, quality
 from backend.engine import InputError
 from backend.engine import CONTENT_LAYER
 from backend.model import WeightsError, load_vgg19
@@ -150,3 +150,26 @@ def test_torchvision_format_weights_load_with_their_preprocessing(tmp_path, vgg)
         load_vgg19(str(bad))
     with pytest.raises(WeightsError, match="not found"):
         load_vgg19(str(tmp_path / "missing.bin"))
+
+
+def test_each_loss_term_is_relative_to_its_target(vgg, pair):
+    # An all-black image is exactly "one unit" away on the content term and on every style layer,
+    # so that strength means the same on every image and no style layer drowns the others.
+    content, style = pair
+    with torch.no_grad():
+        p = vgg(content, [CONTENT_LAYER])[CONTENT_LAYER]
+        grams = {n: losses.gram(f) for n, f in vgg(style, engine.STYLE_LAYERS).items()}
+    content_scale, weights = engine._balance(p, grams)
+    assert content_scale * float(losses.content_loss(torch.zeros_like(p), p)) == pytest.approx(1.0)
+    for name, target in grams.items():
+        empty = weights[name] * float(losses.layer_style_loss_of_grams(torch.zeros_like(target), target))
+        assert empty == pytest.approx(1.0 / len(engine.STYLE_LAYERS))
+
+
+def test_style_is_seen_at_the_content_pixel_count_times_style_scale():
+    for style_hw, content_hw in (((1528, 1200), (384, 384)), ((100, 1000), (300, 40)), ((512, 512), (96, 128))):
+        for scale in (0.5, 1.0, 2.0):
+            h, w = engine.style_size(style_hw, content_hw, scale)
+            assert h / w == pytest.approx(style_hw[0] / style_hw[1], rel=0.05)
+            assert h * w == pytest.approx(content_hw[0] * content_hw[1] * scale ** 2, rel=0.05)
+    assert min(engine.style_size((10, 4000), (20, 20), 0.1)) >= engine.MIN_SIDE
