@@ -132,7 +132,8 @@ def _balance(content_features, grams):
     drowns relu1_1 and relu5_1); dividing each by its value for an all-zero image makes every
     layer count equally, and makes strength mean the same on every image.
     """
-    content_scale = 1.0 / float(losses.content_loss(torch.zeros_like(content_features), content_features))
+    empty = float(losses.content_loss(torch.zeros_like(content_features), content_features))
+    content_scale = 1.0 / max(empty, 1e-12)     # a flat content can have next to no features
     weights = {}
     for name, target in grams.items():
         empty = float(losses.layer_style_loss_of_grams(torch.zeros_like(target), target))

