@@ -129,7 +129,7 @@ def _balance(content_features, grams):
     """Weights that make each term relative to its target's size: (content scale, style layer weights).
 
     With the paper's fixed weights the five style layers' losses differ by 10^5 in size (relu4_1
-    drowns relu1_1 and relu5_1); dividing each by its value for an all-zero image makes every
+    drowns relu1_1 and relu5_1); dividing each by its value for all-zero features makes every
     layer count equally, and makes strength mean the same on every image.
     """
     empty = float(losses.content_loss(torch.zeros_like(content_features), content_features))

@@ -153,7 +153,7 @@ def test_torchvision_format_weights_load_with_their_preprocessing(tmp_path, vgg)
 
 
 def test_each_loss_term_is_relative_to_its_target(vgg, pair):
-    # An all-black image is exactly "one unit" away on the content term and on every style layer,
+    # All-zero features are exactly "one unit" away on the content term and on every style layer,
     # so that strength means the same on every image and no style layer drowns the others.
     content, style = pair
     with torch.no_grad():
