@@ -1,1 +1,0 @@
-from pastiche.pastiche import __version__
