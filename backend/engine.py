@@ -186,7 +186,8 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
     step, x = 0, None
     for index, scale in enumerate(scales):
         stage = "%dx%d" % (scale.width, scale.height)
-        target = runtime.prepare(images.resize(content, scale.height, scale.width))
+        scaled_content = images.resize(content, scale.height, scale.width)
+        target = runtime.prepare(scaled_content)
         with torch.no_grad(), runtime.autocast():
             content_features = model(target, [CONTENT_LAYER])[CONTENT_LAYER].detach()
             grams = {name: 0.0 for name in STYLE_LAYERS}
@@ -198,7 +199,7 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
         if x is None:
             start_image = _initial(target, settings["init"], generator)
         else:
-            start_image = _upscale(x.detach().float().cpu(), images.resize(content, scale.height, scale.width))
+            start_image = _upscale(x.detach().float().cpu(), scaled_content)
         # The optimised pixels stay contiguous (L-BFGS flattens them); the VGG gets a channels_last view.
         x = start_image.to(runtime.device).contiguous().requires_grad_(True)
         optimizer = _optimizer(settings["optimizer"], x)

@@ -39,8 +39,6 @@ def run(model, runtime, content, styles, settings, should_stop=lambda: False):
     """
     settings = check_settings(settings)
     _check_image(content, "the content image")
-    if not styles:
-        raise InputError("no style image given")
     for i, (style, _) in enumerate(styles):
         _check_image(style, "style image %d" % (i + 1))
     rgb, alpha = images.from_wire(content)
