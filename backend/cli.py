@@ -5,14 +5,16 @@ import logging
 import os
 import sys
 import time
+from typing import Any, Dict
 
-from krita_nst.wire import SETTINGS
+from krita_nst.settings import SETTINGS
 
 
 def _add_settings(parser):
     for s in SETTINGS:
         flag = "--" + s.name.replace("_", "-")
-        kwargs = dict(dest=s.name, default=None, help="%s (default: %s)" % (s.help or s.label, s.default))
+        kwargs: Dict[str, Any] = dict(dest=s.name, default=None,
+                                      help="%s (default: %s)" % (s.help or s.label, s.default))
         if s.choices:
             kwargs["choices"] = s.choices
         parser.add_argument(flag, type=str, **kwargs)

@@ -1,11 +1,16 @@
 """One job, from wire images to wire images: shared by the server and the CLI."""
 
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
 import torch
 
-from krita_nst.wire import Image, check_settings
+from krita_nst.settings import check_settings
+from krita_nst.wire import Image
 
 from . import device, engine, images
+from .device import Runtime
 from .engine import InputError
+from .model import VGG19Features
 
 MAX_PIXELS = 64 * 1024 * 1024   # 8192 x 8192: bigger layers get a clear refusal, not an allocation failure
 # Working memory per pixel of the finest scale (VGG19 activations kept for the backward pass),
@@ -31,7 +36,9 @@ def _check_image(image, what):
                          % (what, image.width, image.height, MAX_PIXELS // (1024 * 1024)))
 
 
-def run(model, runtime, content, styles, settings, should_stop=lambda: False):
+def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tuple[Image, float]],
+        settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
+        ) -> Iterator[Tuple[engine.Progress, Optional[Image]]]:
     """Yield (engine.Progress, wire Image or None); the image is a preview, or the result when done.
 
     content: wire Image.  styles: [(wire Image, weight)].  Output images have the content's layout

@@ -14,6 +14,7 @@ image is ``{"$image": blob_index, "width": W, "height": H, "format": F}``.  ``en
 
 import json
 import struct
+from typing import Any, BinaryIO, Dict, List, Optional
 
 PROTOCOL_VERSION = 1
 MAGIC = b"NST1"
@@ -22,7 +23,7 @@ MAX_HEADER = 1 << 20          # a header is small JSON; anything bigger is garba
 MAX_PAYLOAD = 1 << 32         # 4 GiB: above any layer Krita can hold in memory sensibly
 
 # Message types.  Plugin -> backend: JOB, CANCEL.  Backend -> plugin: the rest.
-HELLO = "hello"         # protocol, backend_version, torch_version, device
+HELLO = "hello"         # protocol, settings_schema, backend_version, torch_version, device
 JOB = "job"             # id, content (Image), styles ([{"image": Image, "weight": w}]), settings
 PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, seconds, preview (Image), note (optional)
 RESULT = "result"       # id, image (Image), seconds, steps, losses, peak_memory_mib
@@ -45,7 +46,7 @@ class Image:
 
     __slots__ = ("width", "height", "format", "data")
 
-    def __init__(self, width, height, format, data):
+    def __init__(self, width: int, height: int, format: str, data: bytes) -> None:
         if format not in FORMATS:
             raise ProtocolError("unknown pixel format %r (known: %s)" % (format, ", ".join(FORMATS)))
         if width < 1 or height < 1:
@@ -68,26 +69,26 @@ class Message:
 
     __slots__ = ("type", "fields")
 
-    def __init__(self, type, fields):
+    def __init__(self, type: str, fields: Dict[str, Any]) -> None:
         self.type, self.fields = type, fields
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return self.fields[key]
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return self.fields.get(key, default)
 
     def __repr__(self):
         return "Message(%s, %r)" % (self.type, self.fields)
 
 
-def encode(type, **fields):
+def encode(type: str, **fields: Any) -> bytes:
     """One message as bytes, ready to write."""
     if type not in TYPES:
         raise ProtocolError("unknown message type %r" % (type,))
-    blobs = []
+    blobs: List[bytes] = []
 
-    def lift(value):
+    def lift(value: Any) -> Any:
         if isinstance(value, Image):
             blobs.append(value.data)
             return {"$image": len(blobs) - 1, "width": value.width, "height": value.height,
@@ -142,11 +143,11 @@ def _restore(header, payload):
     return Message(type, unlift(header))
 
 
-def _check_prefix(prefix):
+def _check_prefix(prefix: bytes, source: str) -> int:
     magic, length = _PREFIX.unpack(prefix)
     if magic != MAGIC:
-        raise ProtocolError("not a krita-nst message (starts with %r); is something else "
-                            "printing to the backend's stdout?" % bytes(prefix[:16]))
+        raise ProtocolError("%s carries something that is not a krita-nst message (it starts with %r); "
+                            "is something else writing to it?" % (source, bytes(prefix[:16])))
     if length > MAX_HEADER:
         raise ProtocolError("message header of %d bytes is too large" % length)
     return length
@@ -165,38 +166,37 @@ def _read_exactly(stream, n, what):
     return b"".join(chunks)
 
 
-def read_message(stream):
-    """Read one message from a binary stream; None at a clean end of stream."""
+def read_message(stream: BinaryIO, source: str = "the stream") -> Optional[Message]:
+    """Read one message from a binary stream; None at a clean end of stream.
+
+    source names the stream in errors, e.g. "the backend's stdin".
+    """
     first = stream.read(_PREFIX.size)
     if not first:
         return None
     prefix = first + _read_exactly(stream, _PREFIX.size - len(first), "prefix") \
         if len(first) < _PREFIX.size else first
-    header = _parse_header(_read_exactly(stream, _check_prefix(prefix), "header"))
+    header = _parse_header(_read_exactly(stream, _check_prefix(prefix, source), "header"))
     payload = _read_exactly(stream, sum(header["blobs"]), "payload")
     return _restore(header, payload)
-
-
-def write_message(stream, type, **fields):
-    stream.write(encode(type, **fields))
-    stream.flush()
 
 
 class Decoder:
     """Incremental decoder for a non-blocking reader (the plugin's QProcess): feed bytes, get messages."""
 
-    def __init__(self):
+    def __init__(self, source: str = "the stream") -> None:
         self._buffer = bytearray()
-        self._header = None
+        self._header: Optional[Dict[str, Any]] = None
+        self._source = source
 
-    def feed(self, data):
+    def feed(self, data: bytes) -> List[Message]:
         self._buffer += data
         messages = []
         while True:
             if self._header is None:
                 if len(self._buffer) < _PREFIX.size:
                     break
-                length = _check_prefix(self._buffer[:_PREFIX.size])
+                length = _check_prefix(bytes(self._buffer[:_PREFIX.size]), self._source)
                 if len(self._buffer) < _PREFIX.size + length:
                     break
                 self._header = _parse_header(bytes(self._buffer[_PREFIX.size:_PREFIX.size + length]))
@@ -211,79 +211,6 @@ class Decoder:
         return messages
 
     @property
-    def pending(self):
+    def pending(self) -> int:
         """Bytes of an unfinished message; non-zero at end of stream means it was cut short."""
         return len(self._buffer) + (1 if self._header is not None else 0)
-
-
-class Setting:
-    """One job setting: its type, default and range, shared by the plugin's panel, the CLI and the backend."""
-
-    __slots__ = ("name", "type", "default", "low", "high", "choices", "label", "help")
-
-    def __init__(self, name, type, default, low=None, high=None, choices=None, label="", help=""):
-        self.name, self.type, self.default = name, type, default
-        self.low, self.high, self.choices, self.label, self.help = low, high, choices, label, help
-
-    def parse(self, value):
-        """Check a value (or its text, as stored in a settings file); raise ValueError with a readable message."""
-        try:
-            if self.type is bool:
-                if isinstance(value, str):
-                    if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-                        raise ValueError
-                    value = value.strip().lower() in ("true", "1", "yes", "on")
-                value = bool(value)
-            elif self.type is str:
-                value = str(value)
-            else:
-                if isinstance(value, bool):
-                    raise ValueError
-                value = self.type(float(value)) if self.type is int and isinstance(value, str) else self.type(value)
-        except (TypeError, ValueError):
-            raise ValueError("%s must be %s, not %r" % (self.name, self._describe(), value)) from None
-        if self.choices is not None and value not in self.choices:
-            raise ValueError("%s must be one of %s, not %r" % (self.name, ", ".join(self.choices), value))
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-            raise ValueError("%s must be between %s and %s, not %s" % (self.name, self.low, self.high, value))
-        return value
-
-    def _describe(self):
-        if self.type is bool:
-            return "true or false"
-        return {int: "a whole number", float: "a number", str: "text"}[self.type]
-
-
-SETTINGS = (
-    Setting("size", int, 512, 64, 8192, label="Size",
-            help="Longest side in pixels that the optimisation works at; the result is scaled to the layer."),
-    Setting("steps", int, 100, 1, 10000, label="Steps",
-            help="Optimisation steps over all scales together; fewer is faster, more is finer."),
-    Setting("strength", float, 50.0, 0.0, 100.0, label="Strength",
-            help="0 keeps the content, 100 is all style; each 10 points multiply the style weight by ~3."),
-    Setting("style_scale", float, 1.0, 0.1, 4.0, label="Style scale",
-            help="Size of the style's brush strokes relative to the content; above 1 gives bigger strokes."),
-    Setting("preserve_colors", str, "none", choices=("none", "luminance", "histogram"), label="Keep colours",
-            help="Keep the content's colours: transfer only luminance, or match the style's colours to the content first."),
-    Setting("init", str, "content", choices=("content", "noise", "blend"), label="Start from",
-            help="What the optimisation starts from: the content, noise, or a blend of both."),
-    Setting("optimizer", str, "lbfgs", choices=("lbfgs", "adam"), label="Optimiser"),
-    Setting("pooling", str, "avg", choices=("avg", "max"), label="Pooling",
-            help="VGG pooling; Gatys et al. prefer average pooling."),
-    Setting("smoothness", float, 1.0, 0.0, 100.0, label="Smoothness",
-            help="Total-variation weight: higher removes speckle noise, too high blurs."),
-    Setting("scales", int, 0, 0, 6, label="Scales",
-            help="Coarse-to-fine pyramid levels; 0 picks them from the size (halving down to about 100 px)."),
-    Setting("seed", int, 0, 0, 2 ** 31 - 1, label="Seed", help="Same seed, same settings, same device: same picture."),
-    Setting("preview_every", int, 10, 1, 1000, label="Preview every",
-            help="Send a preview after this many steps."),
-)
-SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
-
-
-def check_settings(values):
-    """All settings, defaults filled in; ValueError naming the first bad or unknown one."""
-    unknown = sorted(set(values) - set(SETTINGS_BY_NAME))
-    if unknown:
-        raise ValueError("unknown setting(s): %s (known: %s)" % (", ".join(unknown), ", ".join(SETTINGS_BY_NAME)))
-    return {s.name: s.parse(values[s.name]) if s.name in values else s.default for s in SETTINGS}

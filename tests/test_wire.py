@@ -56,10 +56,10 @@ def test_truncated_stream_is_a_clear_error(cut):
 
 
 def test_garbage_is_a_clear_error():
-    with pytest.raises(ProtocolError, match="not a krita-nst message"):
-        wire.read_message(io.BytesIO(b"Traceback (most recent call last):\n"))
-    with pytest.raises(ProtocolError, match="not a krita-nst message"):
-        wire.Decoder().feed(b"hello world, this is not a frame")
+    with pytest.raises(ProtocolError, match="the backend's stdin carries something that is not a krita-nst message"):
+        wire.read_message(io.BytesIO(b"Traceback (most recent call last):\n"), "the backend's stdin")
+    with pytest.raises(ProtocolError, match="the backend's stdout carries something that is not a krita-nst"):
+        wire.Decoder("the backend's stdout").feed(b"hello world, this is not a frame")
     bad_json = wire.MAGIC + (5).to_bytes(4, "big") + b"{nope"
     with pytest.raises(ProtocolError, match="not valid JSON"):
         wire.read_message(io.BytesIO(bad_json))
@@ -76,16 +76,3 @@ def test_image_size_must_match_its_bytes():
     forged = wire.encode(wire.RESULT, id=1, image=image()).replace(b'"width":3', b'"width":4')
     with pytest.raises(ProtocolError, match="needs 32 bytes"):
         wire.read_message(io.BytesIO(forged))
-
-
-def test_settings_defaults_and_errors():
-    settings = wire.check_settings({"size": "384", "preserve_colors": "luminance"})
-    assert settings["size"] == 384 and settings["steps"] == wire.SETTINGS_BY_NAME["steps"].default
-    with pytest.raises(ValueError, match="size must be between"):
-        wire.check_settings({"size": 5})
-    with pytest.raises(ValueError, match="unknown setting"):
-        wire.check_settings({"sizee": 5})
-    with pytest.raises(ValueError, match="one of none, luminance, histogram"):
-        wire.check_settings({"preserve_colors": "sepia"})
-    with pytest.raises(ValueError, match="a whole number"):
-        wire.check_settings({"steps": "many"})

@@ -1,0 +1,95 @@
+"""The job settings schema: one definition for the plugin's panel, kritarc, the CLI and the backend.
+
+Pure standard library, like the wire format beside it: it runs inside Krita's embedded Python and
+in the backend's venv.  The backend's hello message carries `fingerprint()`, so a plugin and a
+backend that disagree about the settings find out before a job is sent.
+"""
+
+import hashlib
+import json
+import math
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+
+class Setting:
+    """One job setting: its type, default and range, shared by the plugin's panel, the CLI and the backend."""
+
+    __slots__ = ("name", "type", "default", "low", "high", "choices", "label", "help")
+
+    def __init__(self, name: str, type: type, default: Any, low: Optional[float] = None,
+                 high: Optional[float] = None, choices: Optional[Tuple[str, ...]] = None, label: str = "",
+                 help: str = "") -> None:
+        self.name, self.type, self.default = name, type, default
+        self.low, self.high, self.choices, self.label, self.help = low, high, choices, label, help
+
+    def parse(self, value: Any) -> Any:
+        """Check a value (or its text, as stored in a settings file); raise ValueError with a readable message."""
+        try:
+            if self.type is bool:
+                if isinstance(value, str):
+                    if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                        raise ValueError
+                    value = value.strip().lower() in ("true", "1", "yes", "on")
+                value = bool(value)
+            elif self.type is str:
+                value = str(value)
+            else:
+                if isinstance(value, bool):
+                    raise ValueError
+                value = self.type(float(value)) if self.type is int and isinstance(value, str) else self.type(value)
+        except (TypeError, ValueError, OverflowError):   # int(inf) overflows
+            raise ValueError("%s must be %s, not %r" % (self.name, self._describe(), value)) from None
+        if isinstance(value, float) and not math.isfinite(value):  # NaN passes every range check
+            raise ValueError("%s must be a finite number, not %r" % (self.name, value))
+        if self.choices is not None and value not in self.choices:
+            raise ValueError("%s must be one of %s, not %r" % (self.name, ", ".join(self.choices), value))
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ValueError("%s must be between %s and %s, not %s" % (self.name, self.low, self.high, value))
+        return value
+
+    def _describe(self) -> str:
+        if self.type is bool:
+            return "true or false"
+        return {int: "a whole number", float: "a number", str: "text"}[self.type]
+
+
+SETTINGS = (
+    Setting("size", int, 512, 64, 8192, label="Size",
+            help="Longest side in pixels that the optimisation works at; the result is scaled to the layer."),
+    Setting("steps", int, 100, 1, 10000, label="Steps",
+            help="Optimisation steps over all scales together; fewer is faster, more is finer."),
+    Setting("strength", float, 50.0, 0.0, 100.0, label="Strength",
+            help="0 keeps the content, 100 is all style; each 10 points multiply the style weight by ~3."),
+    Setting("style_scale", float, 1.0, 0.1, 4.0, label="Style scale",
+            help="Size of the style's brush strokes relative to the content; above 1 gives bigger strokes."),
+    Setting("preserve_colors", str, "none", choices=("none", "luminance", "histogram"), label="Keep colours",
+            help="Keep the content's colours: transfer only luminance, or match the style's colours to the "
+                 "content first."),
+    Setting("init", str, "content", choices=("content", "noise", "blend"), label="Start from",
+            help="What the optimisation starts from: the content, noise, or a blend of both."),
+    Setting("optimizer", str, "lbfgs", choices=("lbfgs", "adam"), label="Optimiser"),
+    Setting("pooling", str, "avg", choices=("avg", "max"), label="Pooling",
+            help="VGG pooling; Gatys et al. prefer average pooling."),
+    Setting("smoothness", float, 1.0, 0.0, 100.0, label="Smoothness",
+            help="Total-variation weight: higher removes speckle noise, too high blurs."),
+    Setting("scales", int, 0, 0, 6, label="Scales",
+            help="Coarse-to-fine pyramid levels; 0 picks them from the size (halving down to about 100 px)."),
+    Setting("seed", int, 0, 0, 2 ** 31 - 1, label="Seed", help="Same seed, same settings, same device: same picture."),
+    Setting("preview_every", int, 10, 1, 1000, label="Preview every",
+            help="Send a preview after this many steps."),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def check_settings(values: Dict[str, Any]) -> Dict[str, Any]:
+    """All settings, defaults filled in; ValueError naming the first bad or unknown one."""
+    unknown = sorted(set(values) - set(SETTINGS_BY_NAME))
+    if unknown:
+        raise ValueError("unknown setting(s): %s (known: %s)" % (", ".join(unknown), ", ".join(SETTINGS_BY_NAME)))
+    return {s.name: s.parse(values[s.name]) if s.name in values else s.default for s in SETTINGS}
+
+
+def fingerprint(settings: Iterable[Setting] = SETTINGS) -> str:
+    """A short hash of the schema (names, types, defaults, ranges, choices): equal on both sides or a mismatch."""
+    described = [[s.name, s.type.__name__, s.default, s.low, s.high, list(s.choices or ())] for s in settings]
+    return hashlib.sha256(json.dumps(described).encode("utf-8")).hexdigest()[:16]
