@@ -14,10 +14,11 @@ import sys
 import threading
 import time
 import traceback
+from typing import Any, Optional, Set
 
 import torch
 
-from krita_nst import wire
+from krita_nst import settings, wire
 
 from . import __version__, device, engine, jobs
 from .model import WeightsError, load_vgg19
@@ -42,15 +43,15 @@ class Inbox:
     """Messages from the plugin: queued jobs, and which job ids were cancelled."""
 
     def __init__(self, stream, writer):
-        self.jobs = queue.Queue()
-        self.cancelled = set()
+        self.jobs: "queue.Queue[Optional[wire.Message]]" = queue.Queue()
+        self.cancelled: Set[Any] = set()
         self.closed = threading.Event()
         self._stream, self._writer = stream, writer
 
     def read_forever(self):
         try:
             while True:
-                message = wire.read_message(self._stream)
+                message = wire.read_message(self._stream, "the backend's stdin")
                 if message is None:
                     break
                 if message.type == wire.JOB:
@@ -85,7 +86,7 @@ def die_with_parent(parent_pid):
         return
 
     def alive():
-        if os.name == "nt":
+        if sys.platform == "win32":
             import ctypes
             handle = ctypes.windll.kernel32.OpenProcess(0x00100000, False, parent_pid)  # SYNCHRONIZE
             if not handle:
@@ -168,8 +169,8 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
         log.error("cannot start: %s", exc)
         writer.send(wire.ERROR, id=None, message="the backend cannot start: %s" % exc, detail="")
         return 2
-    writer.send(wire.HELLO, protocol=wire.PROTOCOL_VERSION, backend_version=__version__,
-                torch_version=torch.__version__, device=runtime.description)
+    writer.send(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema=settings.fingerprint(),
+                backend_version=__version__, torch_version=torch.__version__, device=runtime.description)
     log.info("serving on %s", runtime.description)
     inbox = Inbox(stdin, writer)
     threading.Thread(target=inbox.read_forever, name="stdin-reader", daemon=True).start()

@@ -1,18 +1,20 @@
 """krita-nst: neural style transfer for Krita.
 
-Inside Krita this registers the extension (actions) and the docker.  Outside Krita (the backend
-imports `krita_nst.wire`) nothing Krita-specific is imported.
+Inside Krita this only registers the extension (actions) and the docker.  Outside Krita (the
+backend imports `krita_nst.wire` and `krita_nst.settings`) nothing Krita-specific is imported.
 """
 
 try:
-    from krita import DockWidgetFactory, DockWidgetFactoryBase, Krita
-except ImportError:  # imported by the backend or the tests for the wire format
-    Krita = None
+    import krita
+    IN_KRITA = True
+except ImportError:  # imported by the backend or the tests
+    IN_KRITA = False
 
-if Krita is not None:
+if IN_KRITA:
     from .docker import DOCKER_ID, StyleDocker
     from .extension import StyleExtension
 
-    _app = Krita.instance()
+    _app = krita.Krita.instance()
     _app.addExtension(StyleExtension(_app))
-    _app.addDockWidgetFactory(DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, StyleDocker))
+    _position = getattr(krita.DockWidgetFactoryBase, "DockPosition", krita.DockWidgetFactoryBase).DockRight
+    _app.addDockWidgetFactory(krita.DockWidgetFactory(DOCKER_ID, _position, StyleDocker))

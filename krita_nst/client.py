@@ -1,12 +1,13 @@
 """The backend child process: started on first use, kept warm, stopped with Krita."""
 
-import os
-import sys
+from typing import Any, List, Optional
 
-from PyQt5.QtCore import QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
-from PyQt5.QtWidgets import QApplication
+from . import settings, wire
+from .qt import QCoreApplication, QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
+from .winjob import KillOnCloseJob
 
-from . import wire
+# Krita's embedded Python sets these for itself; in the child they would break the backend's venv.
+STRIPPED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
 
 
 class BackendClient(QObject):
@@ -15,64 +16,81 @@ class BackendClient(QObject):
     message = pyqtSignal(object)     # wire.Message
     died = pyqtSignal(str)           # why, for a person, when it stopped without being asked to
 
-    def __init__(self, python, root, log_path, parent=None):
+    def __init__(self, python: str, root: str, log_path: str, parent: Optional[Any] = None) -> None:
         super().__init__(parent)
         self.python, self.root, self.log_path = python, root, log_path
-        self.hello = None
-        self._process = None
-        self._decoder = None
+        self.hello: Optional[wire.Message] = None
+        self._process: Optional[Any] = None
+        self._decoder = wire.Decoder("the backend's stdout")
         self._stopping = False
-        self._job_object = None
+        self._job_object: Optional[KillOnCloseJob] = None
 
-    def running(self):
-        return self._process is not None and self._process.state() != QProcess.NotRunning
+    def running(self) -> bool:
+        return self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
 
-    def start(self):
+    def pid(self) -> Optional[int]:
+        """The backend's process id while it runs."""
+        process = self._process
+        return int(process.processId()) if process is not None and self.running() else None
+
+    def command(self) -> List[str]:
+        return [self.python, "-m", "backend", "serve", "--parent-pid", str(QCoreApplication.applicationPid())]
+
+    def start(self) -> None:
         if self.running():
             return
         process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
-        for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):  # Krita's embedded paths break a venv
+        for name in STRIPPED_ENV:
             env.remove(name)
         env.insert("PYTHONUNBUFFERED", "1")
         process.setProcessEnvironment(env)
         process.setWorkingDirectory(self.root)
-        process.setStandardErrorFile(self.log_path, QIODevice.Append)
+        process.setStandardErrorFile(self.log_path, QIODevice.OpenModeFlag.Append)
         process.readyReadStandardOutput.connect(self._on_output)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
-        self._process, self._decoder, self._stopping, self.hello = process, wire.Decoder(), False, None
-        process.start(self.python, ["-m", "backend", "serve", "--parent-pid", str(QApplication.applicationPid())])
-        self._attach_to_job_object()
+        self._process, self._stopping, self.hello = process, False, None
+        self._decoder = wire.Decoder("the backend's stdout")
+        command = self.command()
+        process.start(command[0], command[1:])
+        if self._job_object is None:
+            self._job_object = KillOnCloseJob()
+        if self.running():
+            self._job_object.assign(int(process.processId()))
 
-    def send(self, type, **fields):
+    def send(self, type: str, **fields: Any) -> None:
+        """Encode first: a message that cannot be encoded raises before anything is written."""
+        data = wire.encode(type, **fields)
         if not self.running():
             self.start()
-        self._process.write(wire.encode(type, **fields))
+        if self._process is None:   # failed to start; `died` has said why
+            raise OSError("the backend is not running")
+        self._process.write(data)
 
-    def stop(self, wait_ms=3000):
+    def stop(self, wait_ms: int = 3000) -> None:
         """Close stdin (the backend exits on EOF), wait a little, then kill."""
         process = self._process
         if process is None:
             return
         self._stopping = True
-        if process.state() != QProcess.NotRunning:
+        if process.state() != QProcess.ProcessState.NotRunning:
             process.closeWriteChannel()
             if not process.waitForFinished(wait_ms):
                 process.kill()
                 process.waitForFinished(1000)
         self._process = None
 
-    def log_tail(self, lines=5):
+    def log_tail(self, lines: int = 5) -> str:
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
                 return "".join(f.readlines()[-lines:]).strip()
         except OSError:
             return ""
 
-    def _on_output(self):
-        process = self.sender()
-        if process is not self._process:
+    def _on_output(self) -> None:
+        process = self._process
+        if process is None or self.sender() is not process:
             return
         try:
             messages = self._decoder.feed(bytes(process.readAllStandardOutput()))
@@ -81,54 +99,39 @@ class BackendClient(QObject):
             return
         for message in messages:
             if message.type == wire.HELLO:
-                self.hello = message
-                if message.get("protocol") != wire.PROTOCOL_VERSION:
-                    self._fail("the backend speaks protocol %s, this plugin %s; run install.py again"
-                               % (message.get("protocol"), wire.PROTOCOL_VERSION))
+                mismatch = self._mismatch(message)
+                if mismatch:
+                    self._fail(mismatch)
                     return
+                self.hello = message
             self.message.emit(message)
 
-    def _on_finished(self, code, status):
+    @staticmethod
+    def _mismatch(hello: wire.Message) -> str:
+        if hello.get("protocol") != wire.PROTOCOL_VERSION or hello.get("settings_schema") != settings.fingerprint():
+            return ("The backend (version %s, protocol %s, settings %s) does not match this plugin (protocol %s, "
+                    "settings %s). Run install.py from the same krita-nst release as the plugin, then try again."
+                    % (hello.get("backend_version"), hello.get("protocol"), hello.get("settings_schema"),
+                       wire.PROTOCOL_VERSION, settings.fingerprint()))
+        return ""
+
+    def _on_finished(self, code: int, status: Any) -> None:
         if self.sender() is not self._process or self._stopping:
             return
         self._process = None
         self.died.emit("The backend stopped unexpectedly (exit code %s). Its log, %s, ends with:\n%s"
                        % (code, self.log_path, self.log_tail()))
 
-    def _on_error(self, error):
-        if error == QProcess.FailedToStart and self.sender() is self._process:
+    def _on_error(self, error: Any) -> None:
+        if error == QProcess.ProcessError.FailedToStart and self.sender() is self._process:
             self._process = None
-            self.died.emit("The backend could not be started (%s %s). Run install.py again."
-                           % (self.python, "-m backend serve"))
+            self.died.emit("The backend could not be started (%s -m backend serve). Run install.py again."
+                           % self.python)
 
-    def _fail(self, why):
+    def _fail(self, why: str) -> None:
         process, self._process = self._process, None
         if process is not None:
             self._stopping = True
             process.kill()
+            process.waitForFinished(1000)   # SIGKILL: milliseconds; no zombie, no "destroyed while running"
         self.died.emit(why)
-
-    def _attach_to_job_object(self):
-        """On Windows, a Job Object kills the backend when Krita ends, however it ends."""
-        if sys.platform != "win32" or self._process is None:
-            return
-        try:
-            import ctypes
-            from ctypes import wintypes
-            kernel32 = ctypes.windll.kernel32
-            if self._job_object is None:
-                job = kernel32.CreateJobObjectW(None, None)
-
-                class Limits(ctypes.Structure):  # JOBOBJECT_EXTENDED_LIMIT_INFORMATION, only what we set
-                    _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
-                                ("LimitFlags", wintypes.DWORD), ("rest", ctypes.c_byte * 124)]  # 144 bytes on x64
-                limits = Limits()
-                limits.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-                kernel32.SetInformationJobObject(job, 9, ctypes.byref(limits), ctypes.sizeof(limits))
-                self._job_object = job
-            handle = kernel32.OpenProcess(0x1F0FFF, False, int(self._process.processId()))
-            if handle:
-                kernel32.AssignProcessToJobObject(self._job_object, handle)
-                kernel32.CloseHandle(handle)
-        except (OSError, AttributeError):
-            pass

@@ -2,10 +2,11 @@
 
 import json
 import os
+from typing import Any, Dict, Tuple
 
 from krita import Krita
 
-from .wire import SETTINGS, SETTINGS_BY_NAME
+from .settings import SETTINGS, SETTINGS_BY_NAME
 
 GROUP = "krita_nst"
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -16,7 +17,7 @@ class BackendMissing(Exception):
     """The backend is not installed where the plugin expects it."""
 
 
-def read(name):
+def read(name: str) -> Any:
     setting = SETTINGS_BY_NAME[name]
     text = Krita.instance().readSetting(GROUP, name, str(setting.default))
     try:
@@ -25,15 +26,15 @@ def read(name):
         return setting.default
 
 
-def write(name, value):
+def write(name: str, value: Any) -> None:
     Krita.instance().writeSetting(GROUP, name, str(SETTINGS_BY_NAME[name].parse(value)))
 
 
-def job_settings():
+def job_settings() -> Dict[str, Any]:
     return {s.name: read(s.name) for s in SETTINGS}
 
 
-def backend_location():
+def backend_location() -> Tuple[str, str]:
     """(python executable, folder to run `python -m backend` in), as install.py recorded them."""
     hint = "Install it with:  python3 install.py  (in the krita-nst folder), then restart Krita."
     try:
@@ -48,7 +49,7 @@ def backend_location():
     return python, root
 
 
-def log_path():
+def log_path() -> str:
     folder = os.path.join(Krita.getAppDataLocation(), "krita_nst") if hasattr(Krita, "getAppDataLocation") \
         else PLUGIN_DIR
     os.makedirs(folder, exist_ok=True)

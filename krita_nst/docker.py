@@ -1,19 +1,34 @@
-"""The Neural Style Transfer panel: style source, settings, progress and cancel."""
+"""The Neural Style Transfer panel: style source, settings, progress and cancel.
 
-from krita import DockWidget, Krita
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                             QPushButton, QSpinBox, QVBoxLayout, QWidget)
+It listens to the Controller's signals and runs the plugin's actions; it never calls the extension.
+"""
 
-from . import api, config, extension
-from .wire import SETTINGS_BY_NAME
+from typing import Any, Dict
+
+from krita import DockWidget
+
+from . import actions, api, config, layers
+from .job import Job
+from .qt import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from .settings import SETTINGS_BY_NAME, Setting
 
 DOCKER_ID = "krita_nst_docker"
 SHOWN = ("strength", "size", "steps", "style_scale", "preserve_colors", "seed")  # the rest: kritarc / API
 
 
-def _editor(setting):
-    """A widget for one setting, built from its definition in the wire format."""
+def _editor(setting: Setting) -> Any:
+    """A widget for one setting, built from its definition in the settings schema."""
     if setting.choices:
         widget = QComboBox()
         widget.addItems(list(setting.choices))
@@ -23,7 +38,7 @@ def _editor(setting):
         widget = QSpinBox() if setting.type is int else QDoubleSpinBox()
         widget.setRange(setting.low, setting.high)
         if setting.type is float:
-            widget.setSingleStep(0.1 if setting.high <= 10 else 5)
+            widget.setSingleStep(0.1 if setting.high is not None and setting.high <= 10 else 5)
         widget.setValue(config.read(setting.name))
         widget.valueChanged.connect(lambda v: config.write(setting.name, v))
     widget.setToolTip(setting.help)
@@ -31,31 +46,26 @@ def _editor(setting):
 
 
 class StyleDocker(DockWidget):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Neural Style Transfer")
         root = QWidget(self)
         layout = QVBoxLayout(root)
         self.style_label = QLabel()
         self.style_label.setWordWrap(True)
-        use_style = QPushButton("Use active layer as style")
-        use_style.clicked.connect(lambda: Krita.instance().action(extension.SET_STYLE).trigger())
+        self.buttons: Dict[str, Any] = {}
+        self._job: Any = None
         layout.addWidget(self.style_label)
-        layout.addWidget(use_style)
+        layout.addWidget(self._button(actions.SET_STYLE, "Use active layer as style"))
         form = QFormLayout()
         for name in SHOWN:
             setting = SETTINGS_BY_NAME[name]
             form.addRow(setting.label, _editor(setting))
         layout.addLayout(form)
-        buttons = QHBoxLayout()
-        self.run_button = QPushButton("Stylize")
-        self.run_button.setToolTip("Stylise the active layer (Ctrl+Alt+Shift+N)")
-        self.run_button.clicked.connect(lambda: Krita.instance().action(extension.STYLIZE).trigger())
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(lambda: Krita.instance().action(extension.CANCEL).trigger())
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
+        row = QHBoxLayout()
+        row.addWidget(self._button(actions.STYLIZE, "Stylize"))
+        row.addWidget(self._button(actions.CANCEL, "Cancel"))
+        layout.addLayout(row)
         self.progress = QProgressBar()
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
@@ -63,38 +73,60 @@ class StyleDocker(DockWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.setWidget(root)
-        api.events.job_started.connect(self._watch)
-        api.events.style_changed.connect(self._show_style)
+        controller = api.controller()
+        controller.job_started.connect(self._watch)
+        controller.style_changed.connect(self._show_style)
         self._set_running(False)
         self._show_style()
 
-    def canvasChanged(self, canvas):
+    def _button(self, action: str, text: str) -> Any:
+        button = QPushButton(text)
+        button.clicked.connect(lambda: actions.trigger(action))
+        self.buttons[action] = button
+        return button
+
+    def canvasChanged(self, canvas: Any) -> None:
         self._show_style()
 
-    def _show_style(self):
-        document = Krita.instance().activeDocument()
-        nodes = extension.style_nodes(document) if document is not None else []
+    def showEvent(self, event: Any) -> None:
+        for action, button in self.buttons.items():   # the artist may have changed the shortcuts
+            button.setToolTip(actions.hint(action))
+        super().showEvent(event)
+
+    def _show_style(self) -> None:
+        nodes = api.style_nodes(layers.active_document())
         self.style_label.setText("Style: " + (", ".join(n.name() for n in nodes) if nodes else "none chosen"))
 
-    def _set_running(self, running):
-        self.run_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
+    def _set_running(self, running: bool) -> None:
+        self.buttons[actions.STYLIZE].setEnabled(not running)
+        self.buttons[actions.CANCEL].setEnabled(running)
 
-    def _watch(self, job):
+    # Slots are bound methods, never lambdas: PyQt disconnects them when the docker is deleted
+    # (Krita closing), where a lambda would touch a deleted widget.
+    def _watch(self, job: Job) -> None:
+        self._job = job
         self._set_running(True)
         self.progress.setValue(0)
         self.status.setText("Starting\u2026")
         job.progress.connect(self._on_progress)
-        job.note.connect(extension.notify)
-        job.finished.connect(lambda layer: self._ended("Done in %.1f s: layer \u201c%s\u201d." % (job.seconds, layer.name())))
-        job.failed.connect(lambda why: self._ended("Failed: " + why))
-        job.cancelled.connect(lambda: self._ended("Cancelled."))
+        job.finished.connect(self._on_finished)
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        job.ended.connect(self._on_ended)
 
-    def _on_progress(self, step, total, losses):
+    def _on_finished(self, layer: Any) -> None:
+        self.status.setText("Done in %.1f s: layer \u201c%s\u201d." % (self._job.seconds or 0.0, layer.name()))
+
+    def _on_failed(self, why: str) -> None:
+        self.status.setText("Failed: " + why)
+
+    def _on_cancelled(self) -> None:
+        self.status.setText("Cancelled.")
+
+    def _on_ended(self) -> None:
+        self._set_running(False)
+
+    def _on_progress(self, step: int, total: int, losses: dict) -> None:
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(step)
         self.status.setText("Step %d of %d" % (step, total))
-
-    def _ended(self, text):
-        self._set_running(False)
-        self.status.setText(text)

@@ -1,37 +1,40 @@
-"""The actions (with default shortcuts from krita_nst.action): stylise, choose the style, cancel."""
+"""The actions (default shortcuts in krita_nst.action): stylise, choose the style, cancel.
+
+Each action talks to the Controller (through `api`); any failure becomes a message for the artist.
+"""
 
 import logging
 import traceback
+from typing import Any, Callable
 
 from krita import Extension, Krita
-from PyQt5.QtWidgets import QMessageBox
 
-from . import api, config
+from . import actions, api, config, layers
+from .qt import QMessageBox, Qt
 
 log = logging.getLogger("krita_nst")
-
-STYLIZE, SET_STYLE, CANCEL = "krita_nst_stylize", "krita_nst_set_style", "krita_nst_cancel"
-_style_sources = []   # [(Document, [layer uuid text])]: the style per open document
-_boxes = []           # keep non-modal message boxes alive
+TITLE = "Neural Style Transfer"
 
 
-def notify(text, title="Neural Style Transfer"):
+def notify(text: str) -> None:
     """A message that never blocks Krita (no modal loop, no traceback dialog)."""
     window = Krita.instance().activeWindow()
-    box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, window.qwindow() if window else None)
+    if window is None:
+        log.warning("krita-nst: %s", text)
+        return
+    box = QMessageBox(QMessageBox.Icon.Warning, TITLE, text, QMessageBox.StandardButton.Ok, window.qwindow())
     box.setObjectName("krita_nst_message")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)   # the main window owns it until it is closed
     box.setModal(False)
-    box.finished.connect(lambda _: _boxes.remove(box) if box in _boxes else None)
-    _boxes.append(box)
     box.show()
-    view = window.activeView() if window else None
+    view = window.activeView()
     if view is not None:
         view.showFloatingMessage(text.split("\n")[0], Krita.instance().icon("warning"), 4000, 1)
 
 
-def guarded(function):
+def guarded(function: Callable[[], Any]) -> Callable[..., None]:
     """Run an action; any failure becomes a message, never a Python traceback dialog."""
-    def run(*_checked):  # QAction.triggered passes `checked`; the actions take nothing
+    def run(*_checked: Any) -> None:  # QAction.triggered passes `checked`; the actions take nothing
         try:
             function()
         except (api.Busy, api.LayerError, api.BackendMissing, ValueError) as exc:
@@ -42,59 +45,32 @@ def guarded(function):
     return run
 
 
-def style_nodes(document):
-    """The layers chosen as this document's style, still present, in order."""
-    for doc, ids in _style_sources:
-        if doc == document:
-            found = {}
-
-            def walk(node):
-                for child in node.childNodes():
-                    found[child.uniqueId().toString()] = child
-                    walk(child)
-            walk(document.rootNode())
-            return [found[i] for i in ids if i in found]
-    return []
-
-
-def set_style(document, nodes):
-    _style_sources[:] = [(d, ids) for d, ids in _style_sources if d != document]
-    _style_sources.append((document, [n.uniqueId().toString() for n in nodes]))
-    api.events.style_changed.emit()
-
-
-def stylize_active():
-    document = Krita.instance().activeDocument()
+def stylize_active() -> None:
+    document = layers.active_document()
     if document is None:
         raise api.LayerError("Open a document first.")
-    job = api.stylize(document, document.activeNode(), style_nodes(document))
+    job = api.stylize(document, document.activeNode(), api.style_nodes(document))
     job.failed.connect(notify)
-    return job
 
 
-def set_style_from_active():
-    document = Krita.instance().activeDocument()
+def set_style_from_active() -> None:
+    document = layers.active_document()
     if document is None or document.activeNode() is None:
         raise api.LayerError("Select the layer to use as the style first.")
-    set_style(document, [document.activeNode()])
-
-
-def cancel():
-    job = api.current_job()
-    if job is not None:
-        job.cancel()
+    api.set_style(document, [document.activeNode()])
 
 
 class StyleExtension(Extension):
-    def __init__(self, parent):
-        super().__init__(parent)
+    def setup(self) -> None:
+        controller = api.controller()
+        controller.message.connect(notify)
+        notifier = Krita.instance().notifier()
+        notifier.setActive(True)
+        notifier.applicationClosing.connect(controller.shutdown)
+        notifier.imageClosed.connect(lambda _name: controller.forget_closed_documents())
 
-    def setup(self):
-        Krita.instance().notifier().applicationClosing.connect(api.shutdown)
-
-    def createActions(self, window):
-        for name, text, slot in ((STYLIZE, "Stylize Layer", stylize_active),
-                                 (SET_STYLE, "Use Active Layer as Style", set_style_from_active),
-                                 (CANCEL, "Cancel Stylize", cancel)):
-            action = window.createAction(name, text, "tools/scripts")
+    def createActions(self, window: Any) -> None:
+        for name, slot in ((actions.STYLIZE, stylize_active), (actions.SET_STYLE, set_style_from_active),
+                           (actions.CANCEL, api.cancel)):
+            action = window.createAction(name, actions.TEXTS[name], "tools/scripts")
             action.triggered.connect(guarded(slot))

@@ -1,8 +1,14 @@
-"""Layer pixels to wire images and back.  Conversions run in Qt's C++ (QImage), never Python loops."""
+"""Every call into Krita's documents and layers: reading pixels, creating, filling, naming and
+removing result layers.  Krita-version differences have their home here.
 
-from PyQt5.QtCore import QRect, Qt
-from PyQt5.QtGui import QImage
+Pixel conversions run in Qt's C++ (QImage), never in Python loops.
+"""
 
+from typing import Any, Iterable, List, Optional, Tuple
+
+from krita import Krita
+
+from .qt import QImage, QRect, Qt
 from .wire import Image
 
 MAX_SIDE = 16384
@@ -12,11 +18,35 @@ class LayerError(Exception):
     """A layer that cannot be used, with a message for the artist."""
 
 
-def describe(node):
+def describe(node: Any) -> str:
     return "\u201c%s\u201d" % node.name()
 
 
-def export(node):
+def active_document() -> Any:
+    return Krita.instance().activeDocument()
+
+
+def is_open(document: Any) -> bool:
+    return document is not None and document in Krita.instance().documents()
+
+
+def node_id(node: Any) -> str:
+    return node.uniqueId().toString()
+
+
+def find_nodes(document: Any, ids: Iterable[str]) -> List[Any]:
+    """The document's layers with these ids, in that order, skipping those that are gone."""
+    found = {}
+
+    def walk(node: Any) -> None:
+        for child in node.childNodes():
+            found[node_id(child)] = child
+            walk(child)
+    walk(document.rootNode())
+    return [found[i] for i in ids if i in found]
+
+
+def export(node: Any) -> Tuple[Image, Any]:
     """The layer's pixels within its bounds as a BGRA8 Image, and those bounds (QRect)."""
     if node is None:
         raise LayerError("No layer is selected.")
@@ -37,18 +67,46 @@ def export(node):
     return Image(rect.width(), rect.height(), "BGRA8", data), QRect(rect)
 
 
-def fit_to(image, rect):
+def fit_to(image: Image, rect: Any) -> bytes:
     """BGRA8 bytes of `image` scaled to the rect's size (previews come at the working size)."""
     if (image.width, image.height) == (rect.width(), rect.height()):
         return bytes(image.data)
     # BGRA in memory is QImage's ARGB32 on little-endian machines (all that Krita runs on).
-    qimage = QImage(image.data, image.width, image.height, image.width * 4, QImage.Format_ARGB32)
-    scaled = qimage.scaled(rect.width(), rect.height(), Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
-    scaled = scaled.convertToFormat(QImage.Format_ARGB32)
-    return scaled.constBits().asstring(scaled.sizeInBytes())
+    qimage = QImage(image.data, image.width, image.height, image.width * 4, QImage.Format.Format_ARGB32)
+    scaled = qimage.scaled(rect.width(), rect.height(), Qt.AspectRatioMode.IgnoreAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation)
+    scaled = scaled.convertToFormat(QImage.Format.Format_ARGB32)
+    return bytes(scaled.constBits().asstring(scaled.sizeInBytes()))
 
 
-def write(document, node, image, rect):
-    """Replace the node's pixels inside rect with the image, and show it."""
-    node.setPixelData(fit_to(image, rect), rect.x(), rect.y(), rect.width(), rect.height())
-    document.refreshProjection()
+class ResultLayer:
+    """A new paint layer right above the content layer, with the content's bounds, that a job fills."""
+
+    def __init__(self, document: Any, content: Any, name: str, rect: Any) -> None:
+        self.document, self.name, self.rect = document, name, rect
+        self.node = document.createNode(name, "paintlayer")
+        content.parentNode().addChildNode(self.node, content)
+
+    def alive(self) -> bool:
+        return is_open(self.document) and self.node.parentNode() is not None
+
+    def write(self, image: Image) -> None:
+        """Replace the layer's pixels inside its rect with the image, and show it."""
+        rect = self.rect
+        self.node.setPixelData(fit_to(image, rect), rect.x(), rect.y(), rect.width(), rect.height())
+        self.document.refreshProjection()
+
+    def label(self, mark: str) -> None:
+        self.node.setName("%s [%s]" % (self.name, mark))
+
+    def discard(self) -> None:
+        self.node.remove()
+        self.document.refreshProjection()
+
+
+def result_name(content: Any, styles: Iterable[Any]) -> str:
+    return "%s \u00d7 %s" % (content.name(), ", ".join(node.name() for node in styles))
+
+
+def same_node(a: Optional[Any], b: Optional[Any]) -> bool:
+    return a is not None and b is not None and a.uniqueId() == b.uniqueId()

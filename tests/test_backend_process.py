@@ -1,6 +1,5 @@
 """The backend as a real child process speaking the wire format over its stdin/stdout."""
 
-import os
 import subprocess
 import sys
 import threading
@@ -9,7 +8,7 @@ import time
 import pytest
 
 from backend import images
-from conftest import REPO, sample
+from helpers import REPO, child_env, sample
 from krita_nst import wire
 
 SMALL = {"size": 128, "steps": 30, "preview_every": 5}
@@ -17,9 +16,7 @@ SMALL = {"size": 128, "steps": 30, "preview_every": 5}
 
 class Backend:
     def __init__(self):
-        env = dict(os.environ)
-        env.pop("PYTHONPATH", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=REPO, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=REPO, env=child_env(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr = []
         threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
@@ -140,4 +137,5 @@ def test_garbage_on_stdin_gives_a_clear_error_then_exit(backend):
     backend.proc.stdin.flush()
     error = backend.read()
     assert error.type == wire.ERROR and "garbled" in error["message"]
+    assert "the backend's stdin" in error["message"] and "stdout" not in error["message"], error["message"]
     assert backend.proc.wait(timeout=30) == 0

@@ -13,9 +13,8 @@ import time
 import traceback
 
 from krita import Extension, Krita
-from PyQt5.QtCore import QTimer
-from PyQt5.QtGui import QImage
-from PyQt5.QtWidgets import QApplication
+
+from krita_nst.qt import QApplication, QImage, QTimer
 
 OUT = os.environ.get("KRITA_NST_E2E_OUT")
 SAMPLES = os.environ.get("KRITA_NST_E2E_SAMPLES", "")
@@ -40,14 +39,14 @@ def digest(node):
 def save_png(node, name):
     r = node.bounds()
     data = bytes(node.pixelData(r.x(), r.y(), r.width(), r.height()))
-    QImage(data, r.width(), r.height(), r.width() * 4, QImage.Format_ARGB32).save(os.path.join(OUT, name))
+    QImage(data, r.width(), r.height(), r.width() * 4, QImage.Format.Format_ARGB32).save(os.path.join(OUT, name))
 
 
 def layer_from_file(doc, name, path, width, height):
-    image = QImage(path).scaled(width, height).convertToFormat(QImage.Format_ARGB32)
+    image = QImage(path).scaled(width, height).convertToFormat(QImage.Format.Format_ARGB32)
     node = doc.createNode(name, "paintlayer")
     doc.rootNode().addChildNode(node, None)
-    node.setPixelData(image.constBits().asstring(image.sizeInBytes()), 0, 0, width, height)
+    node.setPixelData(bytes(image.constBits().asstring(image.sizeInBytes())), 0, 0, width, height)
     return node
 
 
@@ -103,7 +102,8 @@ def run_job(doc, content, how, record):
     """Start stylising content by action or shortcut; yields until it ends."""
     app = Krita.instance()
     doc.setActiveNode(content)
-    yield wait(lambda: doc.activeNode() is not None and doc.activeNode().name() == "Content", 10, 'doc.activeNode() is not None and doc.activeNode().name() == "Content"')
+    yield wait(lambda: doc.activeNode() is not None and doc.activeNode().name() == "Content", 10,
+               "the content layer active")
     if how == "action":
         app.action("krita_nst_stylize").trigger()
     else:
@@ -175,7 +175,7 @@ def scenario_full():
     record["final_name"] = job.layer.name()
     results["after"] = {"content": digest(content), "style": digest(style)}
     results["before"] = before
-    results["backend_pid"] = int(api()._client._process.processId()) if api()._client else None
+    results["backend_pid"] = api().backend_pid()
 
 
 def scenario_kill():
@@ -184,14 +184,14 @@ def scenario_kill():
     yield from choose_style(doc, style)
     record = results["killed"] = {}
     job = yield from start_until_preview(doc, content, record)
-    pid = int(api()._client._process.processId())
+    pid = api().backend_pid()
     os.kill(pid, signal.SIGKILL)
     yield wait(lambda: not job.running(), 30, 'not job.running()')
     record.update(state=job.state, final_name=job.layer.name(), messages=[b.text() for b in message_boxes()],
                   killed_pid=pid)
     record = results["after_kill"] = {}
     yield from run_job(doc, content, "action", record)
-    results["backend_pid"] = int(api()._client._process.processId()) if api()._client else None
+    results["backend_pid"] = api().backend_pid()
     # An uninstalled backend: a message saying how to install it, and no new layer.
     from krita_nst import config
     os.rename(config.BACKEND_FILE, config.BACKEND_FILE + ".away")
@@ -208,7 +208,7 @@ def scenario_quit():
     doc, content, style = yield from start_document()
     yield from choose_style(doc, style)
     yield from start_until_preview(doc, content, results.setdefault("quit", {}))
-    results["backend_pid"] = int(api()._client._process.processId())
+    results["backend_pid"] = api().backend_pid()
 
 
 def scenario_timing():

@@ -1,0 +1,19 @@
+"""The plugin's actions: their ids (as in krita_nst.action) and the shortcuts the artist gave them."""
+
+from krita import Krita
+
+STYLIZE = "krita_nst_stylize"
+SET_STYLE = "krita_nst_set_style"
+CANCEL = "krita_nst_cancel"
+TEXTS = {STYLIZE: "Stylize Layer", SET_STYLE: "Use Active Layer as Style", CANCEL: "Cancel Stylize"}
+
+
+def trigger(name: str) -> None:
+    Krita.instance().action(name).trigger()
+
+
+def hint(name: str) -> str:
+    """"Stylize Layer (Ctrl+Alt+Shift+N)", with the shortcut as it is set now (the artist may change it)."""
+    action = Krita.instance().action(name)
+    shortcut = action.shortcut().toString() if action is not None else ""
+    return "\u201c%s\u201d%s" % (TEXTS[name], " (%s)" % shortcut if shortcut else "")

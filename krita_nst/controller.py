@@ -1,0 +1,133 @@
+"""The plugin's state, in one owned object: the backend client, the running job, each document's
+style choice, and the signals that panels listen to.
+
+Krita-free on purpose: the Krita side (exporting layers, creating the result layer) happens in
+`api` and `layers`; this module only needs Qt, so the tests drive it with PyQt5 from pip against a
+real backend process.
+"""
+
+import itertools
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import settings, wire
+from .client import BackendClient
+from .job import Job, ResultTarget
+from .qt import QObject, pyqtSignal
+
+
+class Busy(Exception):
+    """A job is already running."""
+
+
+class Controller(QObject):
+    job_started = pyqtSignal(object)   # Job
+    style_changed = pyqtSignal()
+    message = pyqtSignal(str)          # something for the artist that no caller is waiting for
+
+    def __init__(self, locate_backend: Callable[[], Tuple[str, str]], log_path: Callable[[], str],
+                 is_open: Callable[[Any], bool] = lambda document: True) -> None:
+        """locate_backend: () -> (python, checkout), raising with a message when it is not installed.
+        is_open(document): whether a document is still open (style choices of closed ones are dropped)."""
+        super().__init__()
+        self._locate_backend, self._log_path, self._is_open = locate_backend, log_path, is_open
+        self._client: Optional[BackendClient] = None
+        self._job: Optional[Job] = None
+        self._ids = itertools.count(1)
+        self._styles: List[Tuple[Any, List[str]]] = []   # (document, style layer ids); documents are not hashable
+
+    # --- the backend ---
+    def backend(self) -> BackendClient:
+        """The running backend client, started if needed (raises what locate_backend raises)."""
+        python, root = self._locate_backend()
+        if self._client is None or (self._client.python, self._client.root) != (python, root):
+            self.stop_backend()
+            self._client = BackendClient(python, root, self._log_path(), self)
+            self._client.message.connect(self._dispatch)
+            self._client.died.connect(self._on_backend_died)
+        self._client.start()
+        return self._client
+
+    def backend_pid(self) -> Optional[int]:
+        """The backend's process id while it runs (for tests and diagnostics)."""
+        return self._client.pid() if self._client is not None else None
+
+    def stop_backend(self) -> None:
+        if self._client is not None:
+            self._client.stop()
+            self._client.deleteLater()
+            self._client = None
+
+    def shutdown(self) -> None:
+        """Krita is closing: leave the layers alone, stop the backend."""
+        if self._job is not None:
+            self._job.abandon()
+        self.stop_backend()
+
+    # --- jobs ---
+    def busy(self) -> bool:
+        return self._job is not None and self._job.running()
+
+    def current_job(self) -> Optional[Job]:
+        return self._job if self.busy() else None
+
+    def check_idle(self) -> None:
+        if self.busy():
+            assert self._job is not None
+            raise Busy("Already stylising %s; cancel it or wait for it to finish." % self._job.name)
+
+    def submit(self, content: wire.Image, styles: List[Dict[str, Any]], job_settings: Dict[str, Any],
+               target: ResultTarget, name: str) -> Job:
+        """Send a job to the backend; its previews and result go to target.
+
+        styles: [{"image": wire.Image, "weight": float}].  If anything fails before the job is
+        sent, the target is discarded and the controller stays free.
+        """
+        try:
+            self.check_idle()
+            checked = settings.check_settings(job_settings)
+            client = self.backend()
+            job = Job(next(self._ids), target, name, self._send_cancel)
+            client.send(wire.JOB, id=job.id, content=content, styles=styles, settings=checked)
+        except BaseException:
+            target.discard()
+            raise
+        self._job = job
+        job.note.connect(self.message)
+        self.job_started.emit(job)
+        return job
+
+    def cancel(self) -> None:
+        if self.busy():
+            assert self._job is not None
+            self._job.cancel()
+
+    def _send_cancel(self, job_id: int) -> None:
+        if self._client is not None and self._client.running():
+            self._client.send(wire.CANCEL, id=job_id)
+
+    def _dispatch(self, message: wire.Message) -> None:
+        job = self._job
+        if job is None:
+            return
+        if message.get("id") == job.id or (message.type == wire.ERROR and message.get("id") is None):
+            job.handle(message)
+
+    def _on_backend_died(self, why: str) -> None:
+        # The next job starts a fresh backend (BackendClient.send starts it).
+        if self._job is not None:
+            self._job.fail(why)
+
+    # --- each document's style ---
+    def set_style(self, document: Any, layer_ids: List[str]) -> None:
+        self._styles = [(d, ids) for d, ids in self._styles if d != document and self._is_open(d)]
+        self._styles.append((document, list(layer_ids)))
+        self.style_changed.emit()
+
+    def style_ids(self, document: Any) -> List[str]:
+        for doc, ids in self._styles:
+            if doc == document:
+                return list(ids)
+        return []
+
+    def forget_closed_documents(self) -> None:
+        self._styles = [(d, ids) for d, ids in self._styles if self._is_open(d)]

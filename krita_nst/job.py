@@ -1,0 +1,114 @@
+"""One stylisation run, as the plugin sees it: the backend's messages turned into a layer and signals.
+
+A Job writes into a result target, anything with the `ResultTarget` methods: in Krita that is
+`layers.ResultLayer`; the tests use one in memory.  A job ends exactly once, as done, failed or
+cancelled, and then never writes again.
+"""
+
+import time
+from typing import Any, Callable, Optional, Protocol
+
+from . import wire
+from .qt import QObject, pyqtSignal
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+
+
+class ResultTarget(Protocol):
+    node: Any                                   # what `finished` hands out (a krita.Node in Krita)
+
+    def alive(self) -> bool: ...                # still there to be written (not deleted, document open)
+
+    def write(self, image: wire.Image) -> None: ...
+
+    def label(self, mark: str) -> None: ...     # e.g. "[partial]" after the name
+
+    def discard(self) -> None: ...              # remove it: it never showed anything
+
+
+class Job(QObject):
+    progress = pyqtSignal(int, int, dict)  # step, total, losses
+    preview = pyqtSignal(int)              # step, after the layer shows it
+    finished = pyqtSignal(object)          # the result layer (krita.Node)
+    failed = pyqtSignal(str)               # a message for the artist
+    cancelled = pyqtSignal()
+    note = pyqtSignal(str)                 # something the artist should know, e.g. size lowered
+    ended = pyqtSignal()                   # after any of finished, failed, cancelled
+
+    def __init__(self, job_id: int, target: ResultTarget, name: str,
+                 send_cancel: Callable[[int], None]) -> None:
+        super().__init__()
+        self.id, self.target, self.name = job_id, target, name
+        self._send_cancel = send_cancel
+        self.state = RUNNING
+        self.steps_total = 0
+        self.previews = 0
+        self.started = time.monotonic()
+        self.first_preview_s: Optional[float] = None
+        self.seconds: Optional[float] = None
+        self.peak_memory_mib: Optional[float] = None
+
+    @property
+    def layer(self) -> Any:
+        return self.target.node
+
+    def running(self) -> bool:
+        return self.state == RUNNING
+
+    def cancel(self) -> None:
+        if self.running():
+            self._send_cancel(self.id)
+
+    def handle(self, message: wire.Message) -> None:
+        """A message from the backend for this job."""
+        if not self.running():
+            return
+        if message.type == wire.PROGRESS:
+            self.steps_total = message["total"]
+            if message.get("note"):
+                self.note.emit(message["note"])
+            self.progress.emit(message["step"], message["total"], message.get("losses") or {})
+            if message.get("preview") is not None and self._write(message["preview"]):
+                if self.first_preview_s is None:
+                    self.first_preview_s = time.monotonic() - self.started
+                self.preview.emit(message["step"])
+        elif message.type == wire.RESULT:
+            self.peak_memory_mib = message.get("peak_memory_mib")
+            self._write(message["image"])
+            if self.running():
+                self._end(DONE)
+                self.finished.emit(self.target.node)
+        elif message.type == wire.CANCELLED:
+            self._end(CANCELLED, "cancelled")
+            self.cancelled.emit()
+        elif message.type == wire.ERROR:
+            self.fail(message.get("message") or "the backend failed")
+
+    def fail(self, why: str) -> None:
+        if self.running():
+            self._end(FAILED, "partial")
+            self.failed.emit(why)
+
+    def abandon(self) -> None:
+        """Krita is closing: end without touching the layer or signalling panels that may be gone."""
+        if self.running():
+            self.state, self.seconds = CANCELLED, time.monotonic() - self.started
+
+    def _write(self, image: wire.Image) -> bool:
+        if not self.target.alive():   # deleted or its document closed mid-run: stop, write nothing
+            self.cancel()
+            self._end(CANCELLED)
+            self.cancelled.emit()
+            return False
+        self.target.write(image)
+        self.previews += 1
+        return True
+
+    def _end(self, state: str, mark: Optional[str] = None) -> None:
+        self.state, self.seconds = state, time.monotonic() - self.started
+        if mark and self.target.alive():
+            if self.previews == 0:
+                self.target.discard()   # our own empty layer: nothing worth keeping
+            else:
+                self.target.label(mark)
+        self.ended.emit()

@@ -1,0 +1,183 @@
+"""The plugin's Controller and Job outside Krita: PyQt5 from pip, the real backend in a real QProcess.
+
+The result target is in memory; in Krita it is `layers.ResultLayer`, exercised by the Krita tests.
+"""
+
+import math
+import os
+import signal
+import sys
+import textwrap
+import time
+
+import pytest
+
+from backend import images
+from helpers import REPO, sample, venv_python
+from krita_nst.controller import Busy, Controller
+from krita_nst.job import CANCELLED, DONE, FAILED
+from krita_nst.qt import QCoreApplication
+
+SMALL = {"size": 64, "steps": 12, "preview_every": 3}
+LONG = {"size": 128, "steps": 2000, "preview_every": 1}
+
+
+class MemoryLayer:
+    """A result target in memory: what a job wrote and how it was labelled."""
+
+    def __init__(self):
+        self.node, self.images, self.marks, self.discarded, self.gone = self, [], [], False, False
+
+    def alive(self):
+        return not (self.gone or self.discarded)
+
+    def write(self, image):
+        assert self.alive(), "a job wrote into a layer that is gone"
+        self.images.append(image)
+
+    def label(self, mark):
+        self.marks.append(mark)
+
+    def discard(self):
+        self.discarded = True
+
+
+@pytest.fixture(scope="module")
+def app():
+    return QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+
+
+@pytest.fixture
+def controller(app, tmp_path):
+    ctl = Controller(lambda: (venv_python(), REPO), lambda: str(tmp_path / "backend.log"))
+    messages = []
+    ctl.message.connect(messages.append)
+    ctl.messages = messages
+    yield ctl
+    ctl.shutdown()
+
+
+def spin(app, condition, timeout=120, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def job_images():
+    content = images.load_file(sample("chelsea.png"))
+    return content, [{"image": images.load_file(sample("starry_night_google.jpg")), "weight": 1.0}]
+
+
+def submit(ctl, settings, target=None):
+    content, styles = job_images()
+    target = target or MemoryLayer()
+    return ctl.submit(content, styles, dict(settings), target, "Content \u00d7 Style"), target
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_job_streams_previews_then_the_result_and_frees_the_controller(app, controller):
+    started, finished = [], []
+    controller.job_started.connect(started.append)
+    job, layer = submit(controller, SMALL)
+    job.finished.connect(finished.append)
+    assert started == [job] and controller.busy() and controller.current_job() is job
+    spin(app, lambda: not job.running(), what="the job to end")
+    assert job.state == DONE and finished == [layer] and layer.marks == []
+    assert len(layer.images) >= 3 and job.first_preview_s is not None
+    result = layer.images[-1]
+    assert (result.width, result.height) == (451, 300)
+    assert not controller.busy() and controller.current_job() is None
+    pid = controller.backend_pid()
+    assert pid and pid_alive(pid)
+    # Warm: the next job runs in the same process.
+    job, _ = submit(controller, SMALL)
+    spin(app, lambda: not job.running(), what="the second job")
+    assert job.state == DONE and controller.backend_pid() == pid
+
+
+def test_busy_refusal_then_cancel_keeps_what_the_layer_has(app, controller):
+    job, layer = submit(controller, LONG)
+    spin(app, lambda: len(layer.images) >= 1, what="a first preview")
+    second = MemoryLayer()
+    with pytest.raises(Busy, match="Already stylising"):
+        submit(controller, SMALL, second)
+    assert second.discarded and controller.current_job() is job
+    cancelled = []
+    job.cancelled.connect(lambda: cancelled.append(True))
+    asked = time.monotonic()
+    controller.cancel()
+    spin(app, lambda: not job.running(), 30, "the cancel")
+    assert time.monotonic() - asked < 10
+    assert job.state == CANCELLED and cancelled == [True] and layer.marks == ["cancelled"]
+    assert not layer.discarded and not controller.busy()
+
+
+def test_backend_killed_mid_run_marks_partial_then_a_fresh_backend_works(app, controller):
+    job, layer = submit(controller, LONG)
+    spin(app, lambda: len(layer.images) >= 1, what="a first preview")
+    failures = []
+    job.failed.connect(failures.append)
+    pid = controller.backend_pid()
+    os.kill(pid, signal.SIGKILL)
+    spin(app, lambda: not job.running(), 30, "the failure")
+    assert job.state == FAILED and layer.marks == ["partial"]
+    assert failures and "stopped unexpectedly" in failures[0]
+    job, _ = submit(controller, SMALL)
+    spin(app, lambda: not job.running(), what="a job on a fresh backend")
+    assert job.state == DONE and controller.backend_pid() not in (None, pid)
+
+
+def test_a_bad_setting_never_leaves_the_controller_busy(app, controller):
+    for bad in ({"strength": math.nan}, {"strength": "nan"}, {"size": 10 ** 9}, {"colour": 1}):
+        layer = MemoryLayer()
+        with pytest.raises(ValueError):
+            submit(controller, dict(SMALL, **bad), layer)
+        assert layer.discarded and not controller.busy(), bad
+    job, _ = submit(controller, SMALL)
+    spin(app, lambda: not job.running(), what="a good job after bad ones")
+    assert job.state == DONE
+
+
+def test_a_layer_that_disappears_mid_run_cancels_the_job_at_once(app, controller):
+    job, layer = submit(controller, LONG)
+    spin(app, lambda: len(layer.images) >= 1, what="a first preview")
+    layer.gone = True          # the artist deleted it, or closed its document
+    spin(app, lambda: not job.running(), 30, "the job to notice")
+    assert job.state == CANCELLED and not controller.busy()
+    job, _ = submit(controller, SMALL)   # the backend drops the old job and serves the new one
+    spin(app, lambda: not job.running(), 60, "the next job")
+    assert job.state == DONE
+
+
+def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp_path):
+    fake = tmp_path / "fake"
+    (fake / "backend").mkdir(parents=True)
+    (fake / "backend" / "__main__.py").write_text(textwrap.dedent("""
+        import sys
+        sys.path.insert(0, %r)
+        from krita_nst import wire
+        sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema="0ld",
+                                            backend_version="0.0.1", device="cpu"))
+        sys.stdout.buffer.flush()
+        sys.stdin.buffer.read()
+    """ % REPO))
+    ctl = Controller(lambda: (sys.executable, str(fake)), lambda: str(tmp_path / "backend.log"))
+    try:
+        job, layer = submit(ctl, SMALL)
+        failures = []
+        job.failed.connect(failures.append)
+        spin(app, lambda: not job.running(), 30, "the mismatch")
+        assert job.state == FAILED and layer.discarded and layer.images == []
+        assert "does not match this plugin" in failures[0] and "0.0.1" in failures[0]
+        assert "install.py" in failures[0]
+    finally:
+        ctl.shutdown()
