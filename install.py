@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = "krita_nst"
@@ -57,19 +58,23 @@ def kritarc_path():
     return os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "kritarc")
 
 
-def set_ini_value(path, section, key, value):
+def set_ini_value(path: str, section: str, key: str, value: Optional[str]) -> None:
     """Set (or with value None, remove) key in [section] of a KConfig file, leaving the rest as it is."""
-    lines = []
+    lines: List[str] = []
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
     header = "[%s]" % section
-    out, in_section, done = [], False, False
+    out: List[str] = []
+    in_section = done = False
     for line in lines:
         stripped = line.strip()
         if stripped.startswith("["):
             if in_section and not done and value is not None:
-                out.append("%s=%s" % (key, value))
+                blank = len(out)
+                while blank > 0 and not out[blank - 1].strip():   # keep the blank line before the next section
+                    blank -= 1
+                out.insert(blank, "%s=%s" % (key, value))
                 done = True
             in_section = stripped == header
         elif in_section and stripped.split("=", 1)[0].strip() == key:
@@ -106,7 +111,7 @@ def torch_works(python):
     return subprocess.run([python, "-c", "import torch"], capture_output=True).returncode == 0
 
 
-def install_backend(venv, torch_build, torch_spec, torch_index):
+def install_backend(venv: str, torch_build: str, torch_spec: Optional[str], torch_index: Optional[str]) -> str:
     python = venv_python(venv)
     if not os.path.exists(python):
         run([sys.executable, "-m", "venv", venv])
@@ -149,7 +154,7 @@ def sha256(path):
 
 # --- the plugin ---------------------------------------------------------------------------------
 
-def install_plugin(krita_dir, kritarc, python):
+def install_plugin(krita_dir: str, kritarc: str, python: str) -> None:
     pykrita = os.path.join(krita_dir, "pykrita")
     target = os.path.join(pykrita, PLUGIN)
     if os.path.isdir(target):
@@ -191,7 +196,7 @@ def demo(python):
     return out
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--venv", default=os.path.join(ROOT, ".venv"), help="the backend's venv (default: .venv here)")
     parser.add_argument("--krita-dir", default=None, help="Krita's resource folder (default: the usual place)")

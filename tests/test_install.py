@@ -1,0 +1,59 @@
+"""install.py's kritarc editing: it enables the plugin and leaves every other line as it was."""
+
+import importlib.util
+import os
+
+from helpers import REPO
+
+spec = importlib.util.spec_from_file_location("install", os.path.join(REPO, "install.py"))
+install = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(install)
+
+KRITARC = """[General]
+ShowSplash=false
+ColorSpace=RGBA
+
+[python]
+enable_other_plugin=true
+
+[krita_nst]
+strength=70
+"""
+
+
+def test_enabling_adds_one_key_to_the_existing_section(tmp_path):
+    path = tmp_path / "kritarc"
+    path.write_text(KRITARC)
+    install.set_ini_value(str(path), "python", "enable_krita_nst", "true")
+    lines = path.read_text().splitlines()
+    assert lines[lines.index("[python]") + 1:lines.index("[python]") + 3] == ["enable_other_plugin=true",
+                                                                             "enable_krita_nst=true"]
+    assert [line for line in lines if line != "enable_krita_nst=true"] == KRITARC.splitlines()
+
+
+def test_it_is_idempotent_and_replaces_a_value_in_place(tmp_path):
+    path = tmp_path / "kritarc"
+    path.write_text(KRITARC)
+    for _ in range(3):
+        install.set_ini_value(str(path), "python", "enable_krita_nst", "true")
+    once = path.read_text()
+    assert once.count("enable_krita_nst") == 1
+    install.set_ini_value(str(path), "krita_nst", "strength", "40")
+    assert "strength=40" in path.read_text() and "strength=70" not in path.read_text()
+
+
+def test_a_missing_file_or_section_is_created(tmp_path):
+    path = tmp_path / "sub" / "kritarc"
+    install.set_ini_value(str(path), "python", "enable_krita_nst", "true")
+    assert path.read_text() == "[python]\nenable_krita_nst=true\n"
+    install.set_ini_value(str(path), "krita_nst", "backend", "local")
+    assert path.read_text() == "[python]\nenable_krita_nst=true\n\n[krita_nst]\nbackend=local\n"
+
+
+def test_removing_takes_out_only_that_key(tmp_path):
+    path = tmp_path / "kritarc"
+    path.write_text(KRITARC.replace("enable_other_plugin=true", "enable_other_plugin=true\nenable_krita_nst=true"))
+    install.set_ini_value(str(path), "python", "enable_krita_nst", None)
+    assert path.read_text() == KRITARC
+    install.set_ini_value(str(path), "python", "enable_krita_nst", None)   # absent: nothing changes
+    assert path.read_text() == KRITARC
