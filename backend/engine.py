@@ -8,13 +8,15 @@ the server, the CLI and the tests all drive it the same way.
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
-from krita_nst.wire import check_settings
+from krita_nst.settings import check_settings
 
 from . import color, images, losses
+from .device import Runtime
+from .model import VGG19Features
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -157,12 +159,13 @@ def _optimizer(name, x):
                              tolerance_grad=-1.0, tolerance_change=-1.0)
 
 
-def stylize(model, runtime, content, styles, settings, should_stop: Callable[[], bool] = lambda: False,
-            max_pixels=None):
+def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, styles: List[Tuple[torch.Tensor, float]],
+            settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
+            max_pixels: Optional[int] = None) -> Iterator[Progress]:
     """Yield Progress for every step; the last one has done=True and the result at the content's size.
 
     model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
-    styles: [(1x3xHxW RGB, weight)].  settings: a dict checked by wire.check_settings.
+    styles: [(1x3xHxW RGB, weight)].  settings: a dict checked by settings.check_settings.
     should_stop: polled every step; when it says True the loop returns without a result.
     max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
     """
@@ -203,7 +206,7 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
         # The optimised pixels stay contiguous (L-BFGS flattens them); the VGG gets a channels_last view.
         x = start_image.to(runtime.device).contiguous().requires_grad_(True)
         optimizer = _optimizer(settings["optimizer"], x)
-        values = {}
+        values: Dict[str, float] = {}
 
         def closure():
             optimizer.zero_grad(set_to_none=True)
@@ -236,6 +239,7 @@ def stylize(model, runtime, content, styles, settings, should_stop: Callable[[],
             if last_of_scale:
                 step = sum(s.steps for s in scales[:index + 1])
                 break
+    assert x is not None, "plan() gives at least one scale"
     result = images.resize(x.detach().float().cpu(), content.shape[-2], content.shape[-1])
     if settings["preserve_colors"] == "luminance":
         result = color.luminance_transfer(result, content)

@@ -1,5 +1,7 @@
 """Pixels in and out: wire images and image files to float tensors and back."""
 
+from typing import Tuple
+
 import torch
 import torch.nn.functional as F
 
@@ -54,21 +56,22 @@ def resize(image, height, width):
 
 def scale_to(image, longest):
     """The image resized so that its longest side is `longest`."""
-    return resize(image, *fit(*image.shape[-2:], longest))
+    height, width = image.shape[-2:]
+    return resize(image, *fit(height, width, longest))
 
 
-def fit(height, width, longest):
+def fit(height: int, width: int, longest: int) -> Tuple[int, int]:
     """The size with the same aspect ratio whose longest side is `longest` (each side at least 1)."""
     scale = longest / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def load_file(path):
+def load_file(path: str) -> Image:
     """An image file as an RGBA8 wire Image (the CLI's entry point)."""
     from PIL import Image as PILImage
     with PILImage.open(path) as img:
-        img = img.convert("RGBA")
-        return Image(img.width, img.height, "RGBA8", img.tobytes())
+        rgba = img.convert("RGBA")
+        return Image(rgba.width, rgba.height, "RGBA8", rgba.tobytes())
 
 
 def save_file(image, path):

@@ -84,8 +84,9 @@ class VGG19Features(nn.Module):
 
 def _conv(weight, bias):
     conv = nn.Conv2d(weight.shape[1], weight.shape[0], kernel_size=3, padding=1)
-    conv.weight.data.copy_(weight)
-    conv.bias.data.copy_(bias)
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        conv.bias.copy_(bias)  # type: ignore[union-attr]  # Conv2d has a bias unless bias=False
     return conv
 
 

@@ -121,7 +121,7 @@ def _one_size(size, steps):
     style = load("starry_night_google.jpg")
     settings = {"size": size, "steps": steps + 1, "preview_every": 1000, "scales": 1}
     times, tick = [], time.perf_counter()
-    for progress in engine.stylize(model, runtime, content, [(style, 1.0)], settings):
+    for _ in engine.stylize(model, runtime, content, [(style, 1.0)], settings):
         if runtime.device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - tick)
@@ -184,7 +184,8 @@ def main():
             if "error" in r:
                 lines.append("| %d | failed: %s | | |" % (r["size"], r["error"]))
             else:
-                lines.append("| %d | %.3f | %.2f | %s |" % (r["size"], r["seconds_per_step"], r["peak_gib"], r["device"]))
+                lines.append("| %d | %.3f | %.2f | %s |"
+                             % (r["size"], r["seconds_per_step"], r["peak_gib"], r["device"]))
         print("\n".join(lines[-len(rows) - 3:]), flush=True)
     if args.out:
         with open(args.out, "w") as f:
@@ -199,7 +200,8 @@ def save_sheet(tensors, path, labels):
     height = 256
     tiles = []
     for t, label in zip(tensors, labels):
-        h, w = images.fit(*t.shape[-2:], height) if t.shape[-2] >= t.shape[-1] else (height, round(t.shape[-1] * height / t.shape[-2]))
+        h, w = (images.fit(*t.shape[-2:], height) if t.shape[-2] >= t.shape[-1]
+                else (height, round(t.shape[-1] * height / t.shape[-2])))
         small = images.resize(t.float(), h, w)[0].clamp(0, 1).mul(255).byte().permute(1, 2, 0).contiguous().numpy()
         tile = Image.fromarray(small)
         ImageDraw.Draw(tile).text((6, 6), label, fill=(255, 255, 255))

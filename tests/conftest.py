@@ -1,18 +1,6 @@
-import os
-import sys
+"""Session fixtures: the real VGG19 and the device, loaded once."""
 
 import pytest
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLES = os.path.join(os.path.dirname(REPO), "shared", "samples")
-sys.path.insert(0, REPO)
-
-
-def sample(name):
-    path = os.path.join(SAMPLES, name)
-    if not os.path.exists(path):
-        pytest.fail("sample image %s is missing: the tests need ../shared/samples beside the checkout" % path)
-    return path
 
 
 @pytest.fixture(scope="session")

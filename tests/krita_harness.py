@@ -6,8 +6,7 @@ import shutil
 import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLES = os.path.join(os.path.dirname(REPO), "shared", "samples")
+from helpers import REPO, SAMPLES
 
 
 def available():

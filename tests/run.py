@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The test command: `python3 tests/run.py [pytest args]`.
 
-Installs what the tests need and runs them with the backend's venv:
+Installs what the tests need, runs the lint and type checks (ruff, mypy), then the tests, with the
+backend's venv:
 - Krita, Xvfb and xdotool for the end-to-end tests (apt-get when missing and run as root; otherwise
   it says what to install, and the Krita tests skip, except under CI=true where they must run);
 - the backend (install.py --no-demo, with the plugin going only into throwaway test folders);
-- pytest.
+- pytest, ruff, mypy and PyQt5 (tests/requirements.txt).
 """
 
 import os
@@ -44,6 +45,10 @@ def main():
                     os.path.join(ROOT, "tests", "requirements.txt")], check=True)
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
+    for check in (["ruff", "check", "."], ["mypy"]):   # settings in pyproject.toml; a finding fails the run
+        print("[tests] $ " + " ".join(check), flush=True)
+        if subprocess.run([python, "-m"] + check, cwd=ROOT, env=env).returncode != 0:
+            return 1
     return subprocess.run([python, "-m", "pytest", "-v", "-rs", os.path.join(ROOT, "tests")] + sys.argv[1:],
                           cwd=ROOT, env=env).returncode
 

@@ -4,10 +4,9 @@ import pytest
 import torch
 
 from backend import engine, images, jobs, losses, quality
-from backend.engine import InputError
-from backend.engine import CONTENT_LAYER
+from backend.engine import CONTENT_LAYER, InputError
 from backend.model import WeightsError, load_vgg19
-from conftest import sample
+from helpers import sample
 from krita_nst import wire
 
 QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
