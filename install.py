@@ -4,6 +4,7 @@
     python3 install.py                  # everything, then a demo stylisation
     python3 install.py --no-demo        # everything but the demo
     python3 install.py --uninstall      # take the plugin out of Krita (the venv stays)
+    python3 install.py --zip            # write dist/krita_nst-VERSION.zip for Krita's plugin importer
 
 Idempotent: run it again after pulling a new version.  Standard library only.
 """
@@ -12,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -154,9 +156,38 @@ def sha256(path):
 
 # --- the plugin ---------------------------------------------------------------------------------
 
+def plugin_version(folder: str = os.path.join(ROOT, PLUGIN)) -> str:
+    with open(os.path.join(folder, "__init__.py"), encoding="utf-8") as f:
+        found = re.search(r'^__version__ = "([^"]+)"', f.read(), re.M)
+    return found.group(1) if found else "unknown"
+
+
+def plugin_files() -> List[str]:
+    """The plugin's files, relative to ROOT: the folder Krita loads, its .desktop and its .action."""
+    files = [PLUGIN + ".desktop"]
+    for name in sorted(os.listdir(os.path.join(ROOT, PLUGIN))):
+        if name.endswith((".py", ".action", ".html")):
+            files.append(os.path.join(PLUGIN, name))
+    return files
+
+
+def make_zip(out_dir: str) -> str:
+    """The plugin as Krita's Tools > Scripts > Import Python Plugin from File... takes it."""
+    path = os.path.join(out_dir, "%s-%s.zip" % (PLUGIN, plugin_version()))
+    os.makedirs(out_dir, exist_ok=True)
+    with zipfile.ZipFile(path + ".part", "w", zipfile.ZIP_DEFLATED) as z:
+        for name in plugin_files():
+            z.write(os.path.join(ROOT, name), name.replace(os.sep, "/"))
+    os.replace(path + ".part", path)
+    return path
+
+
 def install_plugin(krita_dir: str, kritarc: str, python: str) -> None:
     pykrita = os.path.join(krita_dir, "pykrita")
     target = os.path.join(pykrita, PLUGIN)
+    if os.path.isdir(target) and not os.path.exists(os.path.join(target, "backend.json")):
+        say("found krita-nst %s already in Krita (imported from its zip): connecting it to this backend"
+            % plugin_version(target))
     if os.path.isdir(target):
         shutil.rmtree(target)
     shutil.copytree(os.path.join(ROOT, PLUGIN), target,
@@ -207,9 +238,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--torch-index", default=None, help="package index URL for torch (e.g. a CPU-only index)")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo stylisation")
     parser.add_argument("--uninstall", action="store_true", help="remove the plugin from Krita")
+    parser.add_argument("--zip", nargs="?", const=os.path.join(ROOT, "dist"), metavar="DIR",
+                        help="only write the plugin zip for Krita's importer into DIR (default: dist/)")
     args = parser.parse_args(argv)
     krita_dir = os.path.abspath(args.krita_dir or krita_data_dir())
     kritarc = os.path.abspath(args.kritarc or kritarc_path())
+    if args.zip:
+        say("wrote %s: in Krita, Tools \u25b8 Scripts \u25b8 Import Python Plugin from File..., restart Krita, "
+            "then run install.py without --zip for the backend" % make_zip(args.zip))
+        return 0
     if args.uninstall:
         uninstall(krita_dir, kritarc)
         return 0

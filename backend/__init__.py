@@ -1,3 +1,5 @@
 """krita-nst backend: Gatys neural style transfer in torch, served to the Krita plugin over stdin/stdout."""
 
-__version__ = "0.1.0"
+from krita_nst import __version__
+
+__all__ = ["__version__"]

@@ -4,6 +4,8 @@ Inside Krita this only registers the extension (actions) and the docker.  Outsid
 backend imports `krita_nst.wire` and `krita_nst.settings`) nothing Krita-specific is imported.
 """
 
+__version__ = "0.2.0"   # the release: the plugin and the backend of one checkout share it
+
 try:
     import krita
     IN_KRITA = True

@@ -2,7 +2,7 @@
 
 from typing import Any, List, Optional
 
-from . import settings, wire
+from . import __version__, settings, wire
 from .qt import QCoreApplication, QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
 from .winjob import KillOnCloseJob
 
@@ -108,11 +108,12 @@ class BackendClient(QObject):
 
     @staticmethod
     def _mismatch(hello: wire.Message) -> str:
-        if hello.get("protocol") != wire.PROTOCOL_VERSION or hello.get("settings_schema") != settings.fingerprint():
-            return ("The backend (version %s, protocol %s, settings %s) does not match this plugin (protocol %s, "
-                    "settings %s). Run install.py from the same krita-nst release as the plugin, then try again."
-                    % (hello.get("backend_version"), hello.get("protocol"), hello.get("settings_schema"),
-                       wire.PROTOCOL_VERSION, settings.fingerprint()))
+        ours = (__version__, wire.PROTOCOL_VERSION, settings.fingerprint())
+        theirs = (hello.get("backend_version"), hello.get("protocol"), hello.get("settings_schema"))
+        if theirs != ours:
+            return ("The backend is krita-nst %s (protocol %s, settings %s) but this plugin is krita-nst %s "
+                    "(protocol %s, settings %s). Run install.py from the same krita-nst release as the plugin, "
+                    "then try again." % (theirs + ours))
         return ""
 
     def _on_finished(self, code: int, status: Any) -> None:

@@ -6,6 +6,7 @@ from typing import Any, Dict, Tuple
 
 from krita import Krita
 
+from . import __version__
 from .settings import SETTINGS, SETTINGS_BY_NAME
 
 GROUP = "krita_nst"
@@ -36,7 +37,8 @@ def job_settings() -> Dict[str, Any]:
 
 def backend_location() -> Tuple[str, str]:
     """(python executable, folder to run `python -m backend` in), as install.py recorded them."""
-    hint = "Install it with:  python3 install.py  (in the krita-nst folder), then restart Krita."
+    hint = ("Install it from krita-nst %s, the release this plugin comes from: in its folder run\n"
+            "    python3 install.py\nthen stylise again (no restart needed)." % __version__)
     try:
         with open(BACKEND_FILE, encoding="utf-8") as f:
             where = json.load(f)
