@@ -166,7 +166,7 @@ def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp
         import sys
         sys.path.insert(0, %r)
         from krita_nst import wire
-                sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema="0ld",
+        sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema="0ld",
                                             backend_version="0.0.1", device="cpu"))
         sys.stdout.buffer.flush()
         sys.stdin.buffer.read()
