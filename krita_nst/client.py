@@ -19,7 +19,6 @@ class BackendClient(QObject):
     def __init__(self, python: str, root: str, log_path: str, parent: Optional[Any] = None) -> None:
         super().__init__(parent)
         self.python, self.root, self.log_path = python, root, log_path
-        self.hello: Optional[wire.Message] = None
         self._process: Optional[Any] = None
         self._decoder = wire.Decoder("the backend's stdout")
         self._stopping = False
@@ -50,7 +49,7 @@ class BackendClient(QObject):
         process.readyReadStandardOutput.connect(self._on_output)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
-        self._process, self._stopping, self.hello = process, False, None
+        self._process, self._stopping = process, False
         self._decoder = wire.Decoder("the backend's stdout")
         command = self.command()
         process.start(command[0], command[1:])
@@ -103,7 +102,6 @@ class BackendClient(QObject):
                 if mismatch:
                     self._fail(mismatch)
                     return
-                self.hello = message
             self.message.emit(message)
 
     @staticmethod

@@ -23,6 +23,7 @@ class Controller(QObject):
     job_started = pyqtSignal(object)   # Job
     style_changed = pyqtSignal()
     message = pyqtSignal(str)          # something for the artist that no caller is waiting for
+    backend_ready = pyqtSignal(str)    # the backend's description, e.g. "cpu, bf16 (krita-nst 0.2.0)"
 
     def __init__(self, locate_backend: Callable[[], Tuple[str, str]], log_path: Callable[[], str],
                  is_open: Callable[[Any], bool] = lambda document: True) -> None:
@@ -106,6 +107,9 @@ class Controller(QObject):
             self._client.send(wire.CANCEL, id=job_id)
 
     def _dispatch(self, message: wire.Message) -> None:
+        if message.type == wire.HELLO:
+            self.backend_ready.emit("%s (krita-nst %s)" % (message.get("device"), message.get("backend_version")))
+            return
         job = self._job
         if job is None:
             return

@@ -69,13 +69,17 @@ class StyleDocker(DockWidget):
         self.progress = QProgressBar()
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
+        self.device = QLabel("Backend: starts with the first run.")
+        self.device.setWordWrap(True)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.device)
         layout.addStretch(1)
         self.setWidget(root)
         controller = api.controller()
         controller.job_started.connect(self._watch)
         controller.style_changed.connect(self._show_style)
+        controller.backend_ready.connect(self._show_backend)
         self._set_running(False)
         self._show_style()
 
@@ -114,8 +118,13 @@ class StyleDocker(DockWidget):
         job.cancelled.connect(self._on_cancelled)
         job.ended.connect(self._on_ended)
 
+    def _show_backend(self, description: str) -> None:
+        self.device.setText("Backend: " + description)
+
     def _on_finished(self, layer: Any) -> None:
-        self.status.setText("Done in %.1f s: layer \u201c%s\u201d." % (self._job.seconds or 0.0, layer.name()))
+        job = self._job
+        peak = ", peak memory %.0f MiB" % job.peak_memory_mib if job.peak_memory_mib else ""
+        self.status.setText("Done in %.1f s%s: layer \u201c%s\u201d." % (job.seconds or 0.0, peak, layer.name()))
 
     def _on_failed(self, why: str) -> None:
         self.status.setText("Failed: " + why)

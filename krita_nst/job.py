@@ -41,7 +41,6 @@ class Job(QObject):
         self.id, self.target, self.name = job_id, target, name
         self._send_cancel = send_cancel
         self.state = RUNNING
-        self.steps_total = 0
         self.previews = 0
         self.started = time.monotonic()
         self.first_preview_s: Optional[float] = None
@@ -64,7 +63,6 @@ class Job(QObject):
         if not self.running():
             return
         if message.type == wire.PROGRESS:
-            self.steps_total = message["total"]
             if message.get("note"):
                 self.note.emit(message["note"])
             self.progress.emit(message["step"], message["total"], message.get("losses") or {})

@@ -183,3 +183,20 @@ def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp
         assert "install.py" in failures[0]
     finally:
         ctl.shutdown()
+
+
+def test_style_choices_are_per_document_and_dropped_when_it_closes(app, tmp_path):
+    open_documents = {"a", "b"}
+    ctl = Controller(lambda: (venv_python(), REPO), lambda: str(tmp_path / "backend.log"),
+                     is_open=lambda document: document in open_documents)
+    changed = []
+    ctl.style_changed.connect(lambda: changed.append(True))
+    ctl.set_style("a", ["style-a"])
+    ctl.set_style("b", ["style-b1", "style-b2"])
+    ctl.set_style("a", ["style-a2"])
+    assert ctl.style_ids("a") == ["style-a2"] and ctl.style_ids("b") == ["style-b1", "style-b2"]
+    assert len(changed) == 3
+    open_documents.discard("b")
+    ctl.forget_closed_documents()
+    assert ctl.style_ids("b") == [] and ctl.style_ids("a") == ["style-a2"]
+    assert ctl.backend_pid() is None   # nothing started a backend
