@@ -51,8 +51,18 @@ def backend_location() -> Tuple[str, str]:
     return python, root
 
 
-def log_path() -> str:
+def log_folder() -> str:
     folder = os.path.join(Krita.getAppDataLocation(), "krita_nst") if hasattr(Krita, "getAppDataLocation") \
         else PLUGIN_DIR
     os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, "backend.log")
+    return folder
+
+
+def log_path() -> str:
+    """The backend's stderr."""
+    return os.path.join(log_folder(), "backend.log")
+
+
+def plugin_log_path() -> str:
+    """The plugin's own log: its warnings and tracebacks."""
+    return os.path.join(log_folder(), "plugin.log")

@@ -4,13 +4,14 @@ Each action talks to the Controller (through `api`); any failure becomes a messa
 """
 
 import logging
+import logging.handlers
 import traceback
 from typing import Any, Callable
 
 from krita import Extension, Krita
 
-from . import actions, api, config, layers
-from .qt import QMessageBox, Qt
+from . import __version__, actions, api, config, layers
+from .qt import PYQT_VERSION, QT_VERSION, QMessageBox, Qt
 
 log = logging.getLogger("krita_nst")
 TITLE = "Neural Style Transfer"
@@ -19,8 +20,8 @@ TITLE = "Neural Style Transfer"
 def notify(text: str) -> None:
     """A message that never blocks Krita (no modal loop, no traceback dialog)."""
     window = Krita.instance().activeWindow()
+    log.warning("%s", text)
     if window is None:
-        log.warning("krita-nst: %s", text)
         return
     box = QMessageBox(QMessageBox.Icon.Warning, TITLE, text, QMessageBox.StandardButton.Ok, window.qwindow())
     box.setObjectName("krita_nst_message")
@@ -41,7 +42,7 @@ def guarded(function: Callable[[], Any]) -> Callable[..., None]:
             notify(str(exc))
         except Exception as exc:  # a bug: say so plainly, keep the details in the log
             log.error("krita-nst: %s", traceback.format_exc())
-            notify("krita-nst hit an unexpected error: %s\nDetails are in %s" % (exc, config.log_path()))
+            notify("krita-nst hit an unexpected error: %s\nDetails are in %s" % (exc, config.plugin_log_path()))
     return run
 
 
@@ -60,8 +61,23 @@ def set_style_from_active() -> None:
     api.set_style(document, [document.activeNode()])
 
 
+def start_log() -> None:
+    """The plugin's log file, beside the backend's (a few hundred KiB at most)."""
+    handler = logging.handlers.RotatingFileHandler(config.plugin_log_path(), maxBytes=256 * 1024, backupCount=1,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.info("krita-nst %s in Krita %s (Qt %s, PyQt %s)", __version__, Krita.instance().version(), QT_VERSION,
+             PYQT_VERSION)
+
+
 class StyleExtension(Extension):
     def setup(self) -> None:
+        try:
+            start_log()
+        except OSError as exc:   # an unwritable folder must not stop the plugin
+            log.warning("krita-nst: no log file: %s", exc)
         controller = api.controller()
         controller.message.connect(notify)
         notifier = Krita.instance().notifier()

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 import krita_harness
+from krita_nst import __version__
 
 if not krita_harness.available():
     if os.environ.get("CI") == "true":
@@ -63,6 +64,7 @@ def test_full_scenario_in_real_krita(tmp_path):
     assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
     assert cancel["cancel_seconds"] < 10
     assert not pid_alive(results["backend_pid"]), "the backend outlived Krita"
+    assert "krita-nst %s in Krita %s" % (__version__, results["versions"]["krita"]) in results["plugin_log"]
 
 
 def test_backend_killed_mid_run_then_fresh_backend(tmp_path):

@@ -9,17 +9,19 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import traceback
 
 from krita import Extension, Krita
 
-from krita_nst.qt import QApplication, QImage, QTimer
+from krita_nst.qt import PYQT_VERSION, QT_VERSION, QApplication, QImage, QTimer
 
 OUT = os.environ.get("KRITA_NST_E2E_OUT")
 SAMPLES = os.environ.get("KRITA_NST_E2E_SAMPLES", "")
 SCENARIO = os.environ.get("KRITA_NST_E2E_SCENARIO", "full")
-results = {"scenario": SCENARIO, "log": []}
+results = {"scenario": SCENARIO, "log": [], "versions": {
+    "krita": Krita.instance().version(), "qt": QT_VERSION, "pyqt": PYQT_VERSION, "python": sys.version.split()[0]}}
 
 
 def log(text):
@@ -176,6 +178,9 @@ def scenario_full():
     results["after"] = {"content": digest(content), "style": digest(style)}
     results["before"] = before
     results["backend_pid"] = api().backend_pid()
+    from krita_nst import config
+    with open(config.plugin_log_path(), encoding="utf-8") as f:
+        results["plugin_log"] = f.read()
 
 
 def scenario_kill():
