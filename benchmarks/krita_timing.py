@@ -24,7 +24,7 @@ def main():
     args = parser.parse_args()
     settings = {k: v for k, v in (("size", args.size), ("steps", args.steps)) if v is not None}
     with tempfile.TemporaryDirectory() as tmp:
-        results, _, _ = krita_harness.run(Path(tmp), "timing", settings)
+        results, _ = krita_harness.run(Path(tmp), "timing", settings)
     if not results.get("ok"):
         sys.exit(results.get("error") or json.dumps(results))
     t = results["timing"]

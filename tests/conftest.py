@@ -15,3 +15,11 @@ def vgg():
 def runtime():
     from backend import device
     return device.choose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Which Kritas the end-to-end tests ran in, with the versions they reported."""
+    import krita_harness
+    for asked, seen in sorted(krita_harness.SEEN.items()):
+        terminalreporter.write_line("Krita %s (asked for %s): Qt %s, PyQt %s, Python %s" % (
+            seen.get("krita"), asked, seen.get("qt"), seen.get("pyqt"), seen.get("python")))

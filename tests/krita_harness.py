@@ -1,46 +1,107 @@
-"""Run one driver scenario (tests/krita_driver) in a real Krita under Xvfb, in a throwaway HOME."""
+"""Run driver scenarios (tests/krita_driver) in a real Krita under Xvfb, in a throwaway profile.
+
+"5.1" is the host's Krita (Debian 12); "5.2", "5.3" and "6.0" run Debian's own packages in root
+file systems (tests/krita_roots.py), with the backend in the host's venv.  After Krita exits,
+tests/leftovers.py looks, in the same PID namespace, for a backend that outlived it.
+"""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
 
+import krita_roots
 from helpers import REPO, SAMPLES
 
+SEEN: Dict[str, Dict[str, str]] = {}   # krita version asked for -> what the driver reported (for the summary)
+HOST = "5.1"
+ROOTS = ("5.3", "6.0", "5.2")     # the ones CI proves, newest Krita 5 and 6 first
+SCREEN = "-screen 0 1400x1000x24"
 
-def available():
-    return all(shutil.which(tool) for tool in ("krita", "xvfb-run", "xdotool"))
+
+def available(krita: str = HOST) -> bool:
+    if krita == HOST:
+        return all(shutil.which(tool) for tool in ("krita", "xvfb-run", "xdotool"))
+    return sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("unshare") is not None
 
 
-def run(tmp_path, scenario, settings, timeout=900):
-    """(results dict, CompletedProcess, output folder).  settings go into kritarc's [krita_nst]."""
-    home = tmp_path / "home"
-    data, config, out = home / "data", home / "config", tmp_path / "out"
-    for d in (data, config, out):
-        d.mkdir(parents=True, exist_ok=True)
-    kritarc = config / "kritarc"
-    subprocess.run([sys.executable, os.path.join(REPO, "install.py"), "--no-demo",
-                    "--venv", os.path.join(REPO, ".venv"), "--krita-dir", str(data / "krita"),
-                    "--kritarc", str(kritarc)], check=True, capture_output=True)
-    shutil.copytree(os.path.join(REPO, "tests", "krita_driver"), data / "krita" / "pykrita", dirs_exist_ok=True)
-    with open(kritarc, "a") as f:
-        f.write("enable_nst_e2e=true\n")   # install.py left [python] as the last group
-        f.write("\n[krita_nst]\n" + "".join("%s=%s\n" % kv for kv in settings.items()))
-        f.write("\n[General]\nShowSplash=false\n")
-    env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(data), XDG_CONFIG_HOME=str(config),
-               XDG_CACHE_HOME=str(home / "cache"), KRITA_NST_E2E_OUT=str(out), KRITA_NST_E2E_SAMPLES=SAMPLES,
-               KRITA_NST_E2E_SCENARIO=scenario, PYTHONPATH="/should/be/stripped/by/the/plugin")
-    for name in ("PYTHONHOME", "VIRTUAL_ENV"):
-        env.pop(name, None)
+def _plain_path() -> str:
     # Krita's embedded Python finds its home through PATH: a pyenv or venv python first on PATH
     # (as under `python3 tests/run.py`) makes it load the wrong standard library and no plugins.
-    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
-                                  if p.startswith(("/usr/", "/bin", "/sbin")) and "python" not in p.lower()
-                                  and "pyenv" not in p)
-    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1400x1000x24", shutil.which("krita"), "--nosplash"],
-                          env=env, capture_output=True, timeout=timeout, text=True, errors="replace")
-    results_file = out / "results.json"
-    if not results_file.exists():
-        raise AssertionError("the driver wrote no results; Krita said:\n" + proc.stderr[-4000:])
-    return json.loads(results_file.read_text()), proc, out
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
+                           if p.startswith(("/usr/", "/bin", "/sbin")) and "python" not in p.lower()
+                           and "pyenv" not in p)
+
+
+class Profile:
+    """A fresh Krita home (resources, kritarc) for one test, and the Krita version to run in it."""
+
+    def __init__(self, tmp_path: Path, krita: str = HOST) -> None:
+        self.krita, self.tmp = krita, tmp_path
+        self.home = tmp_path / "home"
+        self.data, self.config = self.home / "data", self.home / "config"
+        self.resources, self.kritarc = self.data / "krita", self.config / "kritarc"
+        for d in (self.resources / "pykrita", self.config):
+            d.mkdir(parents=True, exist_ok=True)
+        self.kritarc.write_text("[General]\nShowSplash=false\n\n[python]\nenable_nst_e2e=true\n")
+        shutil.copytree(os.path.join(REPO, "tests", "krita_driver"), self.resources / "pykrita", dirs_exist_ok=True)
+        self.runs = 0
+        self.binds: List[Path] = []   # more host folders the scenario reads (e.g. a zip's folder)
+
+    def install(self) -> str:
+        """install.py into this profile, as an artist runs it; returns what it printed."""
+        done = subprocess.run([sys.executable, os.path.join(REPO, "install.py"), "--no-demo",
+                               "--venv", os.path.join(REPO, ".venv"), "--krita-dir", str(self.resources),
+                               "--kritarc", str(self.kritarc)], check=True, capture_output=True, text=True)
+        if self.krita != HOST:   # inside a root the backend runs through the launcher into the host
+            backend_json = self.resources / "pykrita" / "krita_nst" / "backend.json"
+            where = json.loads(backend_json.read_text())
+            where["python"] = krita_roots.backend_python(self.krita)
+            backend_json.write_text(json.dumps(where))
+        return done.stdout
+
+    def set(self, group: str, values: Dict[str, Any]) -> None:
+        with open(self.kritarc, "a") as f:
+            f.write("\n[%s]\n" % group + "".join("%s=%s\n" % kv for kv in values.items()))
+
+    def launch(self, scenario: str, timeout: int = 900, **extra: str) -> Tuple[Dict[str, Any], Path]:
+        """Start Krita with the driver running `scenario`; (results, output folder) once Krita is gone."""
+        self.runs += 1
+        out = self.tmp / ("out%d" % self.runs)
+        out.mkdir()
+        env = {"HOME": str(self.home), "XDG_DATA_HOME": str(self.data), "XDG_CONFIG_HOME": str(self.config),
+               "XDG_CACHE_HOME": str(self.home / "cache"), "KRITA_NST_E2E_OUT": str(out),
+               "KRITA_NST_E2E_SAMPLES": SAMPLES, "KRITA_NST_E2E_SCENARIO": scenario,
+               "PYTHONPATH": "/should/be/stripped/by/the/plugin", **extra}
+        leftovers = [os.path.join(REPO, "tests", "leftovers.py"), str(out)]
+        if self.krita == HOST:
+            env = dict(os.environ, PATH=_plain_path(), **env)
+            for name in ("PYTHONHOME", "VIRTUAL_ENV"):
+                env.pop(name, None)
+            krita = ["xvfb-run", "-a", "-s", SCREEN, shutil.which("krita") or "krita", "--nosplash"]
+            proc = subprocess.run(krita, env=env, capture_output=True, timeout=timeout, text=True, errors="replace")
+            subprocess.run(["/usr/bin/python3"] + leftovers, check=True)
+        else:
+            script = 'xvfb-run -a -s "%s" krita --nosplash; code=$?; python3 "$@"; exit $code' % SCREEN
+            argv = krita_roots.command(self.krita, ["/bin/sh", "-c", script, "-"] + leftovers,
+                                       binds=[self.home, out, SAMPLES] + self.binds, env=env)
+            proc = subprocess.run(argv, capture_output=True, timeout=timeout, text=True, errors="replace")
+        results_file = out / "results.json"
+        if not results_file.exists():
+            raise AssertionError("the driver wrote no results; Krita %s said:\n%s" % (self.krita, proc.stderr[-4000:]))
+        results = json.loads(results_file.read_text())
+        results["leftover_backends"] = json.loads((out / "leftovers.json").read_text())["backends"]
+        SEEN[self.krita] = results.get("versions", {})
+        return results, out
+
+
+def run(tmp_path: Path, scenario: str, settings: Dict[str, Any], krita: str = HOST,
+        timeout: int = 900) -> Tuple[Dict[str, Any], Path]:
+    """The plugin installed by install.py, `settings` in kritarc's [krita_nst], one scenario."""
+    profile = Profile(tmp_path, krita)
+    profile.install()
+    profile.set("krita_nst", settings)
+    return profile.launch(scenario, timeout)

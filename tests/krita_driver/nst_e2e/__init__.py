@@ -20,7 +20,7 @@ from krita_nst.qt import PYQT_VERSION, QT_VERSION, QApplication, QImage, QTimer
 OUT = os.environ.get("KRITA_NST_E2E_OUT")
 SAMPLES = os.environ.get("KRITA_NST_E2E_SAMPLES", "")
 SCENARIO = os.environ.get("KRITA_NST_E2E_SCENARIO", "full")
-results = {"scenario": SCENARIO, "log": [], "versions": {
+results = {"scenario": SCENARIO, "log": [], "krita_pid": os.getpid(), "versions": {
     "krita": Krita.instance().version(), "qt": QT_VERSION, "pyqt": PYQT_VERSION, "python": sys.version.split()[0]}}
 
 
