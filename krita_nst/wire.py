@@ -21,6 +21,8 @@ MAGIC = b"NST1"
 _PREFIX = struct.Struct(">4sI")
 MAX_HEADER = 1 << 20          # a header is small JSON; anything bigger is garbage
 MAX_PAYLOAD = 1 << 32         # 4 GiB: above any layer Krita can hold in memory sensibly
+MAX_PIXELS = 64 * 1024 * 1024  # 8192 x 8192: the biggest image a message may carry, refused from its header
+_SKIP_CHUNK = 1 << 20         # an invalid message's payload is read and dropped this much at a time
 
 # Message types.  Plugin -> backend: JOB, CANCEL.  Backend -> plugin: the rest.
 HELLO = "hello"         # protocol, settings_schema, backend_version, torch_version, device
@@ -41,19 +43,45 @@ class ProtocolError(Exception):
     """The byte stream is not a valid krita-nst message."""
 
 
+class BadMessage(ProtocolError):
+    """A well-framed message with invalid content (an image whose size does not match its bytes, ...).
+
+    The whole frame has been consumed (its payload read or skipped), so the stream is still in step:
+    a reader may answer for ``id`` and go on with the next message.
+    """
+
+    def __init__(self, text: str, type: Any, id: Any) -> None:
+        super().__init__(text)
+        self.type, self.id = type, id
+
+
+def _image_problem(width: Any, height: Any, format: Any, size: int, max_pixels: Optional[int] = None,
+                   ) -> Optional[str]:
+    """Why these fields cannot be an image with `size` bytes of pixels; None when they can."""
+    if format not in FORMATS:
+        return "unknown pixel format %r (known: %s)" % (format, ", ".join(FORMATS))
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (width, height)):
+        return "an image's width and height must be whole numbers, got %r x %r" % (width, height)
+    if width < 1 or height < 1:
+        return "an image needs at least one pixel, got %dx%d" % (width, height)
+    if max_pixels is not None and width * height > max_pixels:
+        return "%dx%d px is more than the %d megapixels the backend takes; crop or scale it down" \
+            % (width, height, max_pixels // (1024 * 1024))
+    expected = width * height * FORMATS[format]
+    if size != expected:
+        return "%dx%d %s needs %d bytes, got %d" % (width, height, format, expected, size)
+    return None
+
+
 class Image:
     """Raw pixels with their size and layout."""
 
     __slots__ = ("width", "height", "format", "data")
 
     def __init__(self, width: int, height: int, format: str, data: bytes) -> None:
-        if format not in FORMATS:
-            raise ProtocolError("unknown pixel format %r (known: %s)" % (format, ", ".join(FORMATS)))
-        if width < 1 or height < 1:
-            raise ProtocolError("an image needs at least one pixel, got %dx%d" % (width, height))
-        expected = width * height * FORMATS[format]
-        if len(data) != expected:
-            raise ProtocolError("%dx%d %s needs %d bytes, got %d" % (width, height, format, expected, len(data)))
+        problem = _image_problem(width, height, format, len(data))
+        if problem:
+            raise ProtocolError(problem)
         self.width, self.height, self.format, self.data = int(width), int(height), format, data
 
     def __repr__(self):
@@ -121,7 +149,38 @@ def _parse_header(raw):
     return header
 
 
+def _header_problem(header):
+    """Why a parsed header's images cannot be decoded (named by where they sit), from the header alone."""
+    blobs = header["blobs"]
+
+    def walk(value, where):
+        if isinstance(value, dict) and "$image" in value:
+            index = value["$image"]
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
+                return "%s: bad image reference %.200r" % (where, value)
+            problem = _image_problem(value.get("width"), value.get("height"), value.get("format"),
+                                     blobs[index], MAX_PIXELS)
+            return problem and "%s: %s" % (where, problem)
+        if isinstance(value, dict):
+            children = [("%s.%s" % (where, k) if where else k, v) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [("%s[%d]" % (where, i), v) for i, v in enumerate(value)]
+        else:
+            return None
+        return next((p for p in (walk(v, w) for w, v in children) if p), None)
+
+    return walk({k: v for k, v in header.items() if k not in ("type", "blobs")}, "")
+
+
+def _bad_message(header, problem):
+    job_id = header.get("id")
+    if not isinstance(job_id, (str, int, float)):
+        job_id = None
+    return BadMessage("invalid %s message: %s" % (header["type"], problem), header["type"], job_id)
+
+
 def _restore(header, payload):
+    """The Message of a header checked by _header_problem and its payload."""
     blobs, offset = [], 0
     for n in header.pop("blobs"):
         blobs.append(payload[offset:offset + n])
@@ -131,10 +190,7 @@ def _restore(header, payload):
     def unlift(value):
         if isinstance(value, dict):
             if "$image" in value:
-                try:
-                    return Image(value["width"], value["height"], value["format"], blobs[value["$image"]])
-                except (KeyError, IndexError, TypeError) as exc:
-                    raise ProtocolError("bad image reference %r: %s" % (value, exc)) from None
+                return Image(value["width"], value["height"], value["format"], blobs[value["$image"]])
             return {k: unlift(v) for k, v in value.items()}
         if isinstance(value, list):
             return [unlift(v) for v in value]
@@ -166,10 +222,22 @@ def _read_exactly(stream, n, what):
     return b"".join(chunks)
 
 
+def _skip(stream, n):
+    """Read and drop n bytes in bounded chunks: an invalid message's payload never sits in memory whole."""
+    left = n
+    while left:
+        chunk = stream.read(min(left, _SKIP_CHUNK))
+        if not chunk:
+            raise ProtocolError("stream ended inside a message's payload (%d of %d bytes)" % (n - left, n))
+        left -= len(chunk)
+
+
 def read_message(stream: BinaryIO, source: str = "the stream") -> Optional[Message]:
     """Read one message from a binary stream; None at a clean end of stream.
 
-    source names the stream in errors, e.g. "the backend's stdin".
+    source names the stream in errors, e.g. "the backend's stdin".  Raises BadMessage for a
+    well-framed message whose images are invalid or too big (its payload skipped, not stored: the
+    stream stays in step), ProtocolError for anything else (the stream cannot be trusted any more).
     """
     first = stream.read(_PREFIX.size)
     if not first:
@@ -177,22 +245,42 @@ def read_message(stream: BinaryIO, source: str = "the stream") -> Optional[Messa
     prefix = first + _read_exactly(stream, _PREFIX.size - len(first), "prefix") \
         if len(first) < _PREFIX.size else first
     header = _parse_header(_read_exactly(stream, _check_prefix(prefix, source), "header"))
-    payload = _read_exactly(stream, sum(header["blobs"]), "payload")
+    size = sum(header["blobs"])
+    problem = _header_problem(header)
+    if problem:
+        _skip(stream, size)
+        raise _bad_message(header, problem)
+    payload = _read_exactly(stream, size, "payload")
     return _restore(header, payload)
 
 
 class Decoder:
-    """Incremental decoder for a non-blocking reader (the plugin's QProcess): feed bytes, get messages."""
+    """Incremental decoder for a non-blocking reader (the plugin's QProcess): feed bytes, get messages.
+
+    A well-framed but invalid message raises BadMessage once its payload has been dropped; the
+    decoder stays in step, and messages decoded before it come back from the next feed.
+    """
 
     def __init__(self, source: str = "the stream") -> None:
         self._buffer = bytearray()
         self._header: Optional[Dict[str, Any]] = None
         self._source = source
+        self._bad: Optional[BadMessage] = None
+        self._skip = 0
+        self._ready: List[Message] = []
 
     def feed(self, data: bytes) -> List[Message]:
         self._buffer += data
-        messages = []
+        messages, self._ready = self._ready, []
         while True:
+            if self._bad is not None:
+                dropped = min(self._skip, len(self._buffer))
+                del self._buffer[:dropped]
+                self._skip -= dropped
+                if self._skip:
+                    break
+                bad, self._bad, self._ready = self._bad, None, messages
+                raise bad
             if self._header is None:
                 if len(self._buffer) < _PREFIX.size:
                     break
@@ -201,6 +289,11 @@ class Decoder:
                     break
                 self._header = _parse_header(bytes(self._buffer[_PREFIX.size:_PREFIX.size + length]))
                 del self._buffer[:_PREFIX.size + length]
+                problem = _header_problem(self._header)
+                if problem:
+                    self._bad, self._skip = _bad_message(self._header, problem), sum(self._header["blobs"])
+                    self._header = None
+                    continue
             size = sum(self._header["blobs"])
             if len(self._buffer) < size:
                 break
@@ -213,4 +306,4 @@ class Decoder:
     @property
     def pending(self) -> int:
         """Bytes of an unfinished message; non-zero at end of stream means it was cut short."""
-        return len(self._buffer) + (1 if self._header is not None else 0)
+        return len(self._buffer) + self._skip + (1 if self._header is not None or self._bad is not None else 0)

@@ -1,6 +1,7 @@
 """The wire format: round trips, incremental decoding, and clear errors on bad bytes."""
 
 import io
+import json
 
 import pytest
 
@@ -76,3 +77,69 @@ def test_image_size_must_match_its_bytes():
     forged = wire.encode(wire.RESULT, id=1, image=image()).replace(b'"width":3', b'"width":4')
     with pytest.raises(ProtocolError, match="needs 32 bytes"):
         wire.read_message(io.BytesIO(forged))
+
+
+def test_an_invalid_image_is_a_bad_message_and_the_stream_stays_in_step():
+    forged = wire.encode(wire.JOB, id=9, content=image()).replace(b'"width":3', b'"width":4')
+    stream = io.BytesIO(forged + wire.encode(wire.CANCEL, id=9))
+    with pytest.raises(wire.BadMessage, match="content: 4x2 BGRA8 needs 32 bytes, got 24") as caught:
+        wire.read_message(stream)
+    assert (caught.value.type, caught.value.id) == (wire.JOB, 9)
+    assert wire.read_message(stream).type == wire.CANCEL
+
+
+class Zeros(io.RawIOBase):
+    """A header, then `size` zero bytes made on demand; remembers the biggest read."""
+
+    def __init__(self, head, size, tail=b""):
+        self.head, self.left, self.tail, self.biggest = head, size, tail, 0
+
+    def read(self, n=-1):
+        self.biggest = max(self.biggest, n)
+        if self.head:
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        if self.left:
+            k = min(n, self.left)
+            self.left -= k
+            return bytes(k)
+        out, self.tail = self.tail[:n], self.tail[n:]
+        return out
+
+
+def test_an_oversized_image_is_refused_from_its_header_and_its_payload_skipped_in_chunks():
+    side = 9000
+    ref = {"$image": 0, "width": side, "height": side, "format": "BGRA8"}
+    raw = json.dumps({"type": wire.JOB, "id": "big", "content": ref, "blobs": [side * side * 4]}).encode()
+    stream = Zeros(wire.MAGIC + len(raw).to_bytes(4, "big") + raw, side * side * 4, wire.encode(wire.CANCEL, id=1))
+    with pytest.raises(wire.BadMessage, match="9000x9000 px is more than the 64 megapixels") as caught:
+        wire.read_message(stream)
+    assert caught.value.id == "big" and stream.left == 0 and stream.biggest <= 1 << 20
+    assert wire.read_message(stream).type == wire.CANCEL
+
+
+def test_absurd_sizes_are_framing_errors_not_bad_messages():
+    absurd = b'{"type":"job","blobs":[%d]}' % (wire.MAX_PAYLOAD + 1)
+    for data in (wire.MAGIC + (wire.MAX_HEADER + 1).to_bytes(4, "big"),
+                 wire.MAGIC + len(absurd).to_bytes(4, "big") + absurd):
+        with pytest.raises(ProtocolError, match="too large") as caught:
+            wire.read_message(io.BytesIO(data))
+        assert not isinstance(caught.value, wire.BadMessage)
+
+
+def test_decoder_reports_a_bad_message_in_step_and_keeps_the_others():
+    bad = wire.encode(wire.JOB, id=2, content=image()).replace(b'"format":"BGRA8"', b'"format":"CMYK8"')
+    data = wire.encode(wire.CANCEL, id=1) + bad + wire.encode(wire.CANCEL, id=3)
+    decoder = wire.Decoder()
+    with pytest.raises(wire.BadMessage, match="unknown pixel format 'CMYK8'") as caught:
+        decoder.feed(data)
+    assert caught.value.id == 2
+    assert [m["id"] for m in decoder.feed(b"")] == [1, 3] and decoder.pending == 0
+    decoder = wire.Decoder()  # the same, a byte at a time
+    got, errors = [], []
+    for i in range(len(data)):
+        try:
+            got += decoder.feed(data[i:i + 1])
+        except wire.BadMessage as exc:
+            errors.append(exc.id)
+    assert [m["id"] for m in got] == [1, 3] and errors == [2] and decoder.pending == 0
