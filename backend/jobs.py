@@ -5,14 +5,14 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import torch
 
 from krita_nst.settings import check_settings
-from krita_nst.wire import Image
+from krita_nst.wire import MAX_PIXELS, Image
 
 from . import device, engine, images
 from .device import Runtime
 from .engine import InputError
 from .model import VGG19Features
 
-MAX_PIXELS = 64 * 1024 * 1024   # 8192 x 8192: bigger layers get a clear refusal, not an allocation failure
+# MAX_PIXELS (wire.MAX_PIXELS, 64 Mpx): bigger images are refused from the message header, before their pixels.
 # Working memory per pixel of the finest scale (VGG19 activations kept for the backward pass),
 # measured with benchmarks/compare.py: ~2000 B/px in bf16 on the CPU; fp32 needs about twice that.
 BYTES_PER_PIXEL = {"reduced": 2200, "fp32": 4000}
@@ -36,6 +36,30 @@ def _check_image(image, what):
                          % (what, image.width, image.height, MAX_PIXELS // (1024 * 1024)))
 
 
+def from_message(fields: Dict[str, Any]) -> Tuple[Any, List[Tuple[Any, Any]], Dict[str, Any]]:
+    """A job message's (content, [(style image, weight)], settings), or an InputError naming what is wrong.
+
+    Only the shape is checked here; the images, weights and settings themselves are checked by run().
+    """
+    styles = fields.get("styles")
+    if not isinstance(styles, list):
+        raise InputError("styles must be a list of {image, weight}, not %.100r" % (styles,))
+    pairs = []
+    for i, style in enumerate(styles):
+        if not isinstance(style, dict):
+            raise InputError("style %d must be an {image, weight} object, not %.100r" % (i + 1, style))
+        unknown = sorted(set(style) - {"image", "weight"})
+        if unknown:
+            raise InputError("style %d has unknown field(s): %s" % (i + 1, ", ".join(map(str, unknown))))
+        pairs.append((style.get("image"), style.get("weight", 1.0)))
+    settings = fields.get("settings")
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        raise InputError("settings must be an object of name: value, not %.100r" % (settings,))
+    return fields.get("content"), pairs, settings
+
+
 def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tuple[Image, float]],
         settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
         ) -> Iterator[Tuple[engine.Progress, Optional[Image]]]:
@@ -51,7 +75,12 @@ def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tup
     rgb, alpha = images.from_wire(content)
     if alpha is not None and float(alpha.max()) == 0.0:
         raise InputError("the content layer is fully transparent: there is nothing to stylise")
-    style_tensors = [(images.from_wire(s)[0], w) for s, w in styles]
+    style_tensors = []
+    for i, (style, weight) in enumerate(styles):
+        style_rgb, style_alpha = images.from_wire(style)
+        if style_alpha is not None and float(style_alpha.max()) == 0.0:
+            raise InputError("style image %d is fully transparent: there is no style to take from it" % (i + 1))
+        style_tensors.append((style_rgb, weight))
     model.pooling = settings["pooling"]
     for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,
                                    max_pixels=working_pixel_budget(runtime)):

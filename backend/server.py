@@ -51,7 +51,13 @@ class Inbox:
     def read_forever(self):
         try:
             while True:
-                message = wire.read_message(self._stream, "the backend's stdin")
+                try:
+                    message = wire.read_message(self._stream, "the backend's stdin")
+                except wire.BadMessage as exc:  # framing intact: only this message fails
+                    log.warning("refused a message: %s", exc)
+                    self._writer.send(wire.ERROR, id=exc.id if exc.type == wire.JOB else None,
+                                      message=str(exc), detail="")
+                    continue
                 if message is None:
                     break
                 if message.type == wire.JOB:
@@ -118,11 +124,10 @@ def _run_job(message, model, runtime, inbox, writer):
     job_id = message.get("id")
     stop = lambda: job_id in inbox.cancelled or inbox.closed.is_set()  # noqa: E731
     try:
-        styles = [(s.get("image"), s.get("weight", 1.0)) for s in message.get("styles") or []]
+        content, styles, job_settings = jobs.from_message(message.fields)
         last_step = 0
         meter = device.MemoryMeter(runtime)
-        for progress, image in jobs.run(model, runtime, message.get("content"), styles,
-                                        message.get("settings") or {}, stop):
+        for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop):
             last_step = progress.step
             meter.sample()
             if progress.done:

@@ -1,5 +1,6 @@
 """The backend as a real child process speaking the wire format over its stdin/stdout."""
 
+import queue
 import subprocess
 import sys
 import threading
@@ -15,25 +16,52 @@ SMALL = {"size": 128, "steps": 30, "preview_every": 5}
 
 
 class Backend:
+    """The backend as a child process; its messages are read by a thread so that every wait has a timeout."""
+
     def __init__(self):
         self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=REPO, env=child_env(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr = []
+        self.messages: "queue.Queue" = queue.Queue()
         threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
+        threading.Thread(target=self._read_forever, daemon=True).start()
+
+    def _read_forever(self):
+        try:
+            while True:
+                message = wire.read_message(self.proc.stdout, "the backend's stdout")
+                self.messages.put(message)
+                if message is None:
+                    return
+        except Exception as exc:  # handed to the test that waits
+            self.messages.put(exc)
+
+    def log(self):
+        return b"".join(self.stderr).decode(errors="replace")[-3000:]
 
     def send(self, type, **fields):
-        self.proc.stdin.write(wire.encode(type, **fields))
+        self.write(wire.encode(type, **fields))
+
+    def write(self, data):
+        self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
-    def read(self):
-        return wire.read_message(self.proc.stdout)
+    def read(self, timeout=120):
+        """The next message, None at the end of the backend's stdout; fails after `timeout` seconds."""
+        try:
+            message = self.messages.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no message from the backend in %s s\n%s" % (timeout, self.log())) from None
+        if isinstance(message, Exception):
+            raise message
+        return message
 
-    def until(self, types):
+    def until(self, types, timeout=120):
         """Messages up to and including the first of one of `types`."""
-        seen = []
+        seen, deadline = [], time.monotonic() + timeout
         while True:
-            message = self.read()
-            assert message is not None, b"".join(self.stderr).decode()[-2000:]
+            message = self.read(max(0.1, deadline - time.monotonic()))
+            assert message is not None, self.log()
             seen.append(message)
             if message.type in types:
                 return seen

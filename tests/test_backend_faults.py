@@ -1,0 +1,219 @@
+"""Bad jobs and broken streams against the real backend process: a clear error, and either keep serving
+(the frame was intact) or a clean exit (the framing itself is broken); never a hang."""
+
+import json
+import math
+import struct
+
+import pytest
+from test_backend_process import Backend
+
+from backend import images
+from helpers import sample
+from krita_nst import wire
+
+QUICK = {"size": 96, "steps": 3, "preview_every": 100}
+SMALL_CONTENT = images.load_file(sample("chelsea.png"))
+STYLE = images.load_file(sample("starry_night_google.jpg"))
+
+
+def frame(type, **fields):
+    """Like wire.encode, but JSON may carry NaN and Infinity (as a careless or hostile peer could send)."""
+    blobs = []
+
+    def lift(value):
+        if isinstance(value, wire.Image):
+            blobs.append(bytes(value.data))
+            return {"$image": len(blobs) - 1, "width": value.width, "height": value.height, "format": value.format}
+        if isinstance(value, dict):
+            return {k: lift(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [lift(v) for v in value]
+        return value
+
+    header = dict(lift(fields), type=type, blobs=[len(b) for b in blobs])
+    raw = json.dumps(header).encode()
+    return wire.MAGIC + struct.pack(">I", len(raw)) + raw + b"".join(blobs)
+
+
+def raw_job(job_id, content_ref, blob, style_ref=None, style_blob=b""):
+    """A job frame with hand-written image references: what no well-behaved encoder produces."""
+    styles = [{"image": STYLE, "weight": 1.0}] if style_ref is None else [{"image": style_ref, "weight": 1.0}]
+    data = wire.encode(wire.JOB, id=job_id, content=SMALL_CONTENT, styles=styles, settings=QUICK)
+    header = json.loads(data[8:8 + struct.unpack(">I", data[4:8])[0]])
+    header["content"] = content_ref
+    blobs = [blob] + ([bytes(STYLE.data)] if style_ref is None else [style_blob])
+    if style_ref is not None:
+        header["styles"][0]["image"] = dict(style_ref, **{"$image": 1})
+    header["blobs"] = [len(b) for b in blobs]
+    raw = json.dumps(header).encode()
+    return wire.MAGIC + struct.pack(">I", len(raw)) + raw + b"".join(blobs)
+
+
+def ref(width=4, height=4, format="BGRA8", index=0):
+    return {"$image": index, "width": width, "height": height, "format": format}
+
+
+def clear(w, h):
+    return wire.Image(w, h, "BGRA8", bytes(w * h * 4))
+
+
+def job(**changes):
+    fields = dict(content=SMALL_CONTENT, styles=[{"image": STYLE, "weight": 1.0}], settings=QUICK)
+    fields.update(changes)
+    return lambda job_id: frame(wire.JOB, id=job_id, **fields)
+
+
+def settings(**changes):
+    return job(settings=dict(QUICK, **changes))
+
+
+def weights(*values):
+    return job(styles=[{"image": STYLE, "weight": w} for w in values])
+
+
+BAD_JOBS = {
+    # settings
+    "size NaN": (settings(size=math.nan), "size must be"),
+    "strength NaN": (settings(strength=math.nan), "strength must be a finite number"),
+    "strength inf": (settings(strength=math.inf), "strength must be a finite number"),
+    "steps -inf": (settings(steps=-math.inf), "steps must be a whole number"),
+    "steps text": (settings(steps="many"), "steps must be a whole number"),
+    "size negative": (settings(size=-512), "size must be between"),
+    "smoothness negative": (settings(smoothness=-1.0), "smoothness must be between"),
+    "seed negative": (settings(seed=-1), "seed must be between"),
+    "seed true": (settings(seed=True), "seed must be a whole number"),
+    "unknown key": (settings(colour="blue"), "unknown setting(s): colour"),
+    "size a list": (settings(size=[512]), "size must be a whole number"),
+    "colours a list": (settings(preserve_colors=["none"]), "preserve_colors must be one of"),
+    "settings a list": (job(settings=[1, 2]), "settings must be an object"),
+    "settings text": (job(settings="fast"), "settings must be an object"),
+    # content and styles
+    "no content": (job(content=None), "the content image is missing or is not an image"),
+    "content text": (job(content="a picture"), "the content image is missing or is not an image"),
+    "content not an image": (job(content={"width": 4, "height": 4}), "content image is missing or is not"),
+    "content 1x1": (job(content=wire.Image(1, 1, "RGBA8", b"\x80\x80\x80\xff")), "too small to stylise"),
+    "content transparent": (job(content=clear(32, 32)), "fully transparent"),
+    "styles an object": (job(styles={"image": STYLE}), "styles must be a list"),
+    "styles text": (job(styles="starry night"), "styles must be a list"),
+    "no styles": (job(styles=[]), "no style image given"),
+    "style without image": (job(styles=[{"weight": 1.0}]), "style image 1 is missing or is not an image"),
+    "style a bare image": (job(styles=[STYLE]), "style 1 must be an {image, weight} object"),
+    "style unknown field": (job(styles=[{"image": STYLE, "wieght": 2}]), "style 1 has unknown field(s): wieght"),
+    "style transparent": (job(styles=[{"image": clear(32, 32), "weight": 1.0}]), "style image 1 is fully transparent"),
+    "weight NaN": (weights(math.nan), "style weight 1 must be a number >= 0"),
+    "weight inf": (weights(1.0, math.inf), "style weight 2 must be a number >= 0"),
+    "weight negative": (weights(-1.0), "style weight 1 must be a number >= 0"),
+    "weight a list": (weights([1.0]), "style weight 1 must be a number >= 0"),
+    "weights sum to 0": (weights(0.0, 0.0), "the style weights are all 0"),
+    # image blobs that do not match their header (the frame itself is intact)
+    "empty blob": (lambda i: raw_job(i, ref(), b""), "content: 4x4 BGRA8 needs 64 bytes, got 0"),
+    "short blob": (lambda i: raw_job(i, ref(), bytes(63)), "content: 4x4 BGRA8 needs 64 bytes, got 63"),
+    "long blob": (lambda i: raw_job(i, ref(), bytes(65)), "needs 64 bytes, got 65"),
+    "unknown format": (lambda i: raw_job(i, ref(format="CMYK8"), bytes(64)), "unknown pixel format 'CMYK8'"),
+    "width 0": (lambda i: raw_job(i, ref(width=0), b""), "an image needs at least one pixel, got 0x4"),
+    "height negative": (lambda i: raw_job(i, ref(height=-4), b""), "at least one pixel"),
+    "width text": (lambda i: raw_job(i, ref(width="4"), bytes(64)), "width and height must be whole numbers"),
+    "width fractional": (lambda i: raw_job(i, ref(width=4.5), bytes(72)), "must be whole numbers"),
+    "no such blob": (lambda i: raw_job(i, ref(index=7), bytes(64)), "content: bad image reference"),
+    "bad style blob": (lambda i: raw_job(i, ref(), bytes(64), ref(8, 8), bytes(10)),
+                       "styles[0].image: 8x8 BGRA8 needs 256 bytes, got 10"),
+}
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """One backend for every bad job: it has to survive them all."""
+    b = Backend()
+    assert b.read().type == wire.HELLO
+    yield b
+    b.close()
+
+
+def vm(pid, field):
+    """A /proc/<pid>/status field in MiB (VmRSS, VmHWM)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no %s for pid %d" % (field, pid))
+
+
+def test_an_oversized_image_is_refused_from_its_header_without_holding_its_pixels(shared):
+    side = 9000
+    size = side * side * 4  # 324 MB, under MAX_PAYLOAD: a framing-valid but refused job
+    prefix_and_header = _header_only({"type": "job", "id": "huge", "content": ref(side, side), "styles": [],
+                                      "settings": {}, "blobs": [size]})
+    with open("/proc/%d/clear_refs" % shared.proc.pid, "w") as f:
+        f.write("5")  # restart the backend's VmHWM from its resident size now
+    before = vm(shared.proc.pid, "VmRSS")
+    shared.write(prefix_and_header)
+    chunk = bytes(1 << 22)
+    for _ in range(size // len(chunk)):
+        shared.proc.stdin.write(chunk)
+    shared.write(bytes(size % len(chunk)))
+    error = shared.until({wire.ERROR, wire.RESULT}, timeout=60)[-1]
+    assert error.type == wire.ERROR and error["id"] == "huge"
+    assert "9000x9000 px is more than the 64 megapixels" in error["message"]
+    grew = vm(shared.proc.pid, "VmHWM") - before
+    assert grew < 64, "the backend's peak grew by %.0f MiB reading a refused image" % grew
+
+
+@pytest.mark.parametrize("case", list(BAD_JOBS))
+def test_a_bad_job_gets_a_clear_error_and_the_backend_keeps_serving(shared, case):
+    make, expected = BAD_JOBS[case]
+    job_id = "bad: " + case
+    shared.write(make(job_id))
+    messages = shared.until({wire.ERROR, wire.RESULT, wire.CANCELLED}, timeout=60)
+    error = messages[-1]
+    assert error.type == wire.ERROR and error["id"] == job_id, messages
+    assert expected in error["message"], error["message"]
+    assert "the backend failed" not in error["message"]  # a clear refusal, not a crash caught late
+    assert shared.proc.poll() is None
+
+
+def test_a_good_job_after_all_the_bad_ones(shared):
+    content = wire.Image(SMALL_CONTENT.width, SMALL_CONTENT.height, "RGBA8", SMALL_CONTENT.data)
+    shared.send(wire.JOB, id="good", content=content, styles=[{"image": STYLE, "weight": 1.0}], settings=QUICK)
+    result = shared.until({wire.RESULT, wire.ERROR}, timeout=120)[-1]
+    assert result.type == wire.RESULT and result["id"] == "good", result
+    assert (result["image"].width, result["image"].height) == (content.width, content.height)
+
+
+def _header_only(header):
+    raw = json.dumps(header).encode()
+    return wire.MAGIC + struct.pack(">I", len(raw)) + raw
+
+
+def _good_frame():
+    return wire.encode(wire.JOB, id=1, content=clear(8, 8), styles=[{"image": clear(8, 8), "weight": 1}])
+
+
+BROKEN_STREAMS = {
+    "cut in the prefix": (lambda: _good_frame()[:6], True, "stream ended inside a message's prefix"),
+    "cut in the header": (lambda: _good_frame()[:30], True, "stream ended inside a message's header"),
+    "cut in the payload": (lambda: _good_frame()[:-10], True, "stream ended inside a message's payload"),
+    "header too large": (lambda: wire.MAGIC + struct.pack(">I", wire.MAX_HEADER + 1), False,
+                         "message header of %d bytes is too large" % (wire.MAX_HEADER + 1)),
+    "payload too large": (lambda: _header_only({"type": "job", "id": 1, "blobs": [wire.MAX_PAYLOAD + 1]}), False,
+                          "payload of %d bytes is too large" % (wire.MAX_PAYLOAD + 1)),
+    "header not JSON": (lambda: wire.MAGIC + struct.pack(">I", 6) + b"{job: ", False, "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_STREAMS))
+def test_broken_framing_is_a_clear_error_and_a_clean_exit(case):
+    make, then_close, expected = BROKEN_STREAMS[case]
+    data = make()
+    backend = Backend()
+    try:
+        assert backend.read().type == wire.HELLO
+        backend.write(data)
+        if then_close:  # the rest never comes
+            backend.proc.stdin.close()
+        error = backend.read(timeout=30)
+        assert error.type == wire.ERROR and error["id"] is None
+        assert "garbled" in error["message"] and expected in error["message"], error["message"]
+        assert backend.proc.wait(timeout=30) == 0
+    finally:
+        backend.close()
