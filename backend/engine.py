@@ -34,6 +34,10 @@ class InputError(ValueError):
     """Input that cannot be stylised, with a message a person understands."""
 
 
+class _Stopped(Exception):
+    """should_stop said yes in the middle of a VGG pass (forward or backward): abandon the job now."""
+
+
 def style_weight(strength):
     """Strength 0-100 to the style/content weight ratio beta/alpha: log-linear, monotone, 0 means none."""
     if strength <= 0:
@@ -166,9 +170,21 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
 
     model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
     styles: [(1x3xHxW RGB, weight)].  settings: a dict checked by settings.check_settings.
-    should_stop: polled every step; when it says True the loop returns without a result.
+    should_stop: polled between steps and between the VGG's layers, forward and backward, so that a
+        cancel takes effect within one layer's time; when it says True the loop returns without a result.
     max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
     """
+    try:
+        yield from _stylize(model, runtime, content, styles, settings, should_stop, max_pixels)
+    except _Stopped:
+        return
+
+
+def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels):
+    def check():
+        if should_stop():
+            raise _Stopped
+
     settings = check_settings(settings)
     if not styles:
         raise InputError("no style image given")
@@ -192,12 +208,14 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
         scaled_content = images.resize(content, scale.height, scale.width)
         target = runtime.prepare(scaled_content)
         with torch.no_grad(), runtime.autocast():
-            content_features = model(target, [CONTENT_LAYER])[CONTENT_LAYER].detach()
+            content_features = model(target, [CONTENT_LAYER], check)[CONTENT_LAYER].detach()
             grams = {name: 0.0 for name in STYLE_LAYERS}
             for image, w, (sh, sw) in zip(style_images, weights, scale.style_sizes):
-                features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS)
+                features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, check)
                 for name in STYLE_LAYERS:
+                    check()
                     grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
+        check()
         content_scale, layer_weights = _balance(content_features, grams)
         if x is None:
             start_image = _initial(target, settings["init"], generator)
@@ -209,13 +227,15 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
         values: Dict[str, float] = {}
 
         def closure():
+            check()
             optimizer.zero_grad(set_to_none=True)
             with runtime.autocast():
-                features = model(runtime.prepare(x), ALL_LAYERS)
+                features = model(runtime.prepare(x), ALL_LAYERS, check)
             c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
             s = losses.style_loss(features, grams, layer_weights)
             t = losses.tv_loss(x)
             loss = c + beta * s + tv_weight * t
+            check()
             loss.backward()
             values.update(content=c.item(), style=s.item(), tv=t.item(), total=loss.item())
             return loss

@@ -8,6 +8,7 @@ Two weight sources:
 """
 
 import os
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -58,8 +59,12 @@ class VGG19Features(nn.Module):
             p.requires_grad_(False)
         self.eval()
 
-    def forward(self, rgb, layers):
-        """rgb: N x 3 x H x W in 0-1.  layers: names such as 'relu4_2'; returns {name: tensor}."""
+    def forward(self, rgb, layers, check: Optional[Callable[[], None]] = None):
+        """rgb: N x 3 x H x W in 0-1.  layers: names such as 'relu4_2'; returns {name: tensor}.
+
+        check, when given, is called before every layer, and again between layers during the
+        backward pass; it may raise to abandon the pass (the engine's prompt cancel).
+        """
         wanted = set(layers)
         out = {}
         x = self.preprocess(rgb)
@@ -68,7 +73,13 @@ class VGG19Features(nn.Module):
             block, index = name[4:].split("_")
             if block != "1" and index == "1":
                 x = pool(x, 2, 2)
+            if check is not None:
+                check()
+                if x.requires_grad:
+                    x.register_hook(lambda grad: check())  # returns None: the gradient is unchanged
             x = conv(x)
+            if check is not None and x.requires_grad:
+                x.register_hook(lambda grad: check())  # splits this layer's backward in two
             if name in wanted:
                 out[name] = x
             x = F.relu(x)
