@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -100,21 +101,53 @@ def available_bytes(runtime):
     return None
 
 
+def _reset_high_water_mark():
+    """Linux: make VmHWM (the resident high-water mark) start again from now; False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _high_water_mark_bytes():
+    """The resident high-water mark: VmHWM on Linux, else getrusage's ru_maxrss (the process-lifetime peak)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows: no high-water mark without more machinery
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
 class MemoryMeter:
-    """Peak memory of one job: the allocator's peak on CUDA, sampled resident memory on the CPU."""
+    """Peak memory of one job.
+
+    CUDA: the allocator's peak since the job started.  CPU (and MPS): the process's peak resident
+    memory, which the kernel tracks between any two samples: on Linux VmHWM, reset at the job's
+    start; elsewhere ru_maxrss, the peak of the process's whole life (so it can be an earlier, bigger job's).
+    """
 
     def __init__(self, runtime):
-        self.runtime, self.peak = runtime, 0
+        self.runtime = runtime
         if runtime.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(runtime.device)
-
-    def sample(self):
-        if self.runtime.device.type == "cuda":
-            self.peak = max(self.peak, torch.cuda.max_memory_allocated(self.runtime.device))
         else:
-            self.peak = max(self.peak, _rss_bytes())
-        return self.peak
+            _reset_high_water_mark()
+
+    def peak_bytes(self):
+        if self.runtime.device.type == "cuda":
+            return torch.cuda.max_memory_allocated(self.runtime.device)
+        return max(_high_water_mark_bytes(), _rss_bytes())
 
     @property
     def peak_mib(self):
-        return round(self.sample() / 2 ** 20, 1)
+        return round(self.peak_bytes() / 2 ** 20, 1)

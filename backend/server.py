@@ -129,7 +129,6 @@ def _run_job(message, model, runtime, inbox, writer):
         meter = device.MemoryMeter(runtime)
         for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop):
             last_step = progress.step
-            meter.sample()
             if progress.done:
                 writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),
                             steps=progress.step, losses=progress.losses, peak_memory_mib=meter.peak_mib)

@@ -186,3 +186,36 @@ def test_garbage_on_stdin_gives_a_clear_error_then_exit(backend):
     assert error.type == wire.ERROR and "garbled" in error["message"]
     assert "the backend's stdin" in error["message"] and "stdout" not in error["message"], error["message"]
     assert backend.proc.wait(timeout=30) == 0
+
+
+def _status_mib(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="samples /proc/<pid>/status")
+def test_reported_peak_memory_is_the_jobs_true_peak(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    samples, done = [], threading.Event()
+
+    def sample_rss():
+        while not done.is_set():
+            samples.append(_status_mib(backend.proc.pid, "VmRSS"))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample_rss)
+    sampler.start()
+    try:
+        backend.send(wire.JOB, id=1, content=content, styles=styles, settings=dict(SMALL, size=384, scales=1, steps=3))
+        result = backend.until({wire.RESULT, wire.ERROR})[-1]
+    finally:
+        done.set()
+        sampler.join()
+    assert result.type == wire.RESULT, result
+    # The peak is read before the result is encoded, which allocates about one image more.
+    slack = 2 * content.width * content.height * 4 / 2 ** 20
+    assert result["peak_memory_mib"] + slack >= max(samples), (result["peak_memory_mib"], max(samples))
