@@ -1,5 +1,6 @@
 """The backend as a real child process speaking the wire format over its stdin/stdout."""
 
+import os
 import queue
 import subprocess
 import sys
@@ -219,3 +220,48 @@ def test_reported_peak_memory_is_the_jobs_true_peak(backend):
     # The peak is read before the result is encoded, which allocates about one image more.
     slack = 2 * content.width * content.height * 4 / 2 ** 20
     assert result["peak_memory_mib"] + slack >= max(samples), (result["peak_memory_mib"], max(samples))
+
+
+def _socket_inodes(pid):
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def _listening_inodes():
+    """Inodes of listening sockets: TCP in LISTEN (0A), UDP bound and unconnected (07), unix with __SO_ACCEPTCON."""
+    listening = set()
+    for table, inode_column in (("tcp", 9), ("tcp6", 9), ("udp", 9), ("udp6", 9), ("unix", 6)):
+        try:
+            with open("/proc/net/" + table) as f:
+                rows = [line.split() for line in f.readlines()[1:]]
+        except OSError:
+            continue
+        for row in rows:
+            if len(row) <= inode_column:
+                continue
+            if table == "unix":
+                if int(row[3], 16) & 0x10000:  # flags: __SO_ACCEPTCON, a listening unix socket
+                    listening.add(row[inode_column])
+            elif row[3] in ("0A", "07"):
+                listening.add(row[inode_column])
+    return listening
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_no_socket_at_all_only_pipes(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    backend.send(wire.JOB, id=1, content=content, styles=styles, settings=dict(SMALL, steps=2))
+    assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
+    sockets = _socket_inodes(backend.proc.pid)
+    assert not sockets, "the backend holds sockets: %s" % sorted(sockets)
+    assert not sockets & _listening_inodes()
+    for stream in ("0", "1"):
+        assert os.readlink("/proc/%d/fd/%s" % (backend.proc.pid, stream)).startswith("pipe:[")
