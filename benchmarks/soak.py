@@ -1,0 +1,113 @@
+"""Soak test: many small jobs back to back in one warm backend; does its memory stay flat?
+
+    .venv/bin/python benchmarks/soak.py [--jobs 50] [--size 256] [--steps 20] [--log]
+
+Starts `python -m backend serve` as the plugin does, sends the jobs one after another over the
+wire, and after each prints the backend's resident memory (VmRSS from /proc/<pid>/status, Linux
+only) and the peak the job reported. The verdict compares the last 10 jobs with jobs 5-10 (after
+the allocator and torch's caches have warmed up): flat when neither the mean nor the top of the
+last 10 is more than --tolerance percent above that of jobs 5-10 (the RSS after a job varies by
+some percent with the image pair, so single jobs are not compared). Exit status 1 when not flat.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+from backend import images  # noqa: E402
+from helpers import child_env, sample  # noqa: E402
+from krita_nst import wire  # noqa: E402
+
+PAIRS = [("chelsea.png", "starry_night_google.jpg"), ("astronaut.png", "the_scream.jpg"),
+         ("coffee.png", "udnie_picabia.jpg"), ("rocket.jpg", "great_wave_hokusai.jpg")]
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS for pid %d" % pid)
+
+
+def verdict(rss, tolerance):
+    """(flat?, a sentence) from the RSS after each job: the last 10 against jobs 5-10, mean and top."""
+    if len(rss) < 20:
+        return True, "too few jobs (%d) for a verdict" % len(rss)
+    warm, last = rss[4:10], rss[-10:]
+    mean_growth = 100.0 * (sum(last) / len(last) / (sum(warm) / len(warm)) - 1)
+    top_growth = 100.0 * (max(last) / max(warm) - 1)
+    xs = range(4, len(rss))
+    mx, my = sum(xs) / len(xs), sum(rss[4:]) / len(xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, rss[4:])) / sum((x - mx) ** 2 for x in xs)
+    flat = max(mean_growth, top_growth) <= tolerance
+    return flat, ("jobs 5-10: mean %.0f, top %.0f MiB; last 10: mean %.0f (%+.1f%%), top %.0f MiB (%+.1f%%); "
+                  "trend %+.2f MiB/job; tolerance %.0f%%: %s"
+                  % (sum(warm) / len(warm), max(warm), sum(last) / len(last), mean_growth, max(last), top_growth,
+                     slope, tolerance, "FLAT" if flat else "GROWING"))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=50)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--tolerance", type=float, default=3.0, help="percent")
+    parser.add_argument("--log", action="store_true", help="show the backend's log (stderr)")
+    args = parser.parse_args(argv)
+    if not sys.platform.startswith("linux"):
+        print("soak.py reads /proc/<pid>/status: Linux only", file=sys.stderr)
+        return 2
+    pairs = []
+    for content_name, style_name in PAIRS:
+        content = images.load_file(sample(content_name))
+        pairs.append((wire.Image(content.width, content.height, "BGRA8", content.data),
+                      [{"image": images.load_file(sample(style_name)), "weight": 1.0}]))
+    proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=child_env(),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=None if args.log else subprocess.DEVNULL)
+    try:
+        hello = wire.read_message(proc.stdout, "the backend's stdout")
+        assert hello is not None and hello.type == wire.HELLO, hello
+        print("backend %s on %s; idle RSS %.0f MiB" % (hello["backend_version"], hello["device"], rss_mib(proc.pid)))
+        print("%4s %8s %10s %10s" % ("job", "seconds", "peak MiB", "RSS MiB"))
+        rss, peaks, start = [], [], time.perf_counter()
+        for n in range(args.jobs):
+            content, styles = pairs[n % len(pairs)]
+            settings = {"size": args.size, "steps": args.steps, "seed": n, "preview_every": 4}
+            proc.stdin.write(wire.encode(wire.JOB, id=n, content=content, styles=styles, settings=settings))
+            proc.stdin.flush()
+            while True:
+                message = wire.read_message(proc.stdout, "the backend's stdout")
+                if message is None:
+                    raise RuntimeError("the backend exited during job %d" % n)
+                if message.type in (wire.RESULT, wire.ERROR, wire.CANCELLED):
+                    break
+            if message.type != wire.RESULT:
+                raise RuntimeError("job %d: %s" % (n, message))
+            time.sleep(0.05)  # the backend frees the job's memory right after sending the result
+            rss.append(rss_mib(proc.pid))
+            peaks.append(message["peak_memory_mib"])
+            print("%4d %8.2f %10.0f %10.0f" % (n + 1, message["seconds"], peaks[-1], rss[-1]), flush=True)
+        flat, sentence = verdict(rss, args.tolerance)
+        print("%d jobs in %.0f s; peaks %.0f-%.0f MiB" % (args.jobs, time.perf_counter() - start, min(peaks),
+                                                          max(peaks)))
+        print("verdict: " + sentence)
+        return 0 if flat else 1
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
