@@ -232,7 +232,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels)
             with runtime.autocast():
                 features = model(runtime.prepare(x), ALL_LAYERS, check)
             c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
-            s = losses.style_loss(features, grams, layer_weights)
+            s = losses.style_loss(features, grams, layer_weights, each=lambda f: _checked(f, check))
             t = losses.tv_loss(x)
             loss = c + beta * s + tv_weight * t
             check()
@@ -265,6 +265,17 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels)
         result = color.luminance_transfer(result, content)
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
                    seconds=time.perf_counter() - start)
+
+
+def _checked(tensor, check):
+    """The tensor through an identity view whose backward calls check(): a cancel point between loss terms.
+
+    Made just before the term that uses it, so autograd (latest-made node first) runs it between
+    that term's backward and the next one's.
+    """
+    view = tensor.view_as(tensor)
+    view.register_hook(lambda grad: check())  # returns None: the gradient is unchanged
+    return view
 
 
 def _upscale(coarse, content):

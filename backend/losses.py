@@ -35,9 +35,14 @@ def layer_style_loss_of_grams(g, target_gram):
     return (g - target_gram).pow(2).sum(dim=(1, 2)).mean() / (4.0 * channels ** 2)
 
 
-def style_loss(features, target_grams, layer_weights):
-    """Weighted sum of E_l over the style layers (all dicts keyed by layer name)."""
-    return sum(layer_weights[name] * layer_style_loss(features[name], target_grams[name]) for name in target_grams)
+def style_loss(features, target_grams, layer_weights, each=lambda features: features):
+    """Weighted sum of E_l over the style layers (all dicts keyed by layer name).
+
+    each(features) is applied to one layer's features just before that layer's term is built (the
+    engine puts a cancel point there, so that the backward pass checks between the layers' terms).
+    """
+    return sum(layer_weights[name] * layer_style_loss(each(features[name]), target_grams[name])
+               for name in target_grams)
 
 
 def tv_loss(image):
