@@ -176,6 +176,7 @@ def make_zip(out_dir: str) -> str:
     path = os.path.join(out_dir, "%s-%s.zip" % (PLUGIN, plugin_version()))
     os.makedirs(out_dir, exist_ok=True)
     with zipfile.ZipFile(path + ".part", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(PLUGIN + "/", b"")   # Krita's importer finds the plugin by its folder entry
         for name in plugin_files():
             z.write(os.path.join(ROOT, name), name.replace(os.sep, "/"))
     os.replace(path + ".part", path)

@@ -9,9 +9,10 @@ import time
 from typing import Any, Callable, Optional, Protocol
 
 from . import wire
-from .qt import QObject, pyqtSignal
+from .qt import QObject, QTimer, pyqtSignal
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+WATCH_MS = 250   # how often a running job checks that its layer is still there (Krita has no signal for it)
 
 
 class ResultTarget(Protocol):
@@ -21,7 +22,7 @@ class ResultTarget(Protocol):
 
     def write(self, image: wire.Image) -> None: ...
 
-    def label(self, mark: str) -> None: ...     # e.g. "[partial]" after the name
+    def label(self, mark: str) -> None: ...     # e.g. "[partial]" after the name; also when not alive
 
     def discard(self) -> None: ...              # remove it: it never showed anything
 
@@ -46,6 +47,9 @@ class Job(QObject):
         self.first_preview_s: Optional[float] = None
         self.seconds: Optional[float] = None
         self.peak_memory_mib: Optional[float] = None
+        self._watch = QTimer(self)
+        self._watch.timeout.connect(self._check_target)
+        self._watch.start(WATCH_MS)
 
     @property
     def layer(self) -> Any:
@@ -91,12 +95,21 @@ class Job(QObject):
         """Krita is closing: end without touching the layer or signalling panels that may be gone."""
         if self.running():
             self.state, self.seconds = CANCELLED, time.monotonic() - self.started
+            self._watch.stop()
+
+    def _check_target(self) -> bool:
+        """Whether the target is still there.  Undone, deleted, or its document closed mid-run: the job
+        is cancelled at once and never writes again."""
+        if self.target.alive():
+            return True
+        if self.running():
+            self.cancel()
+            self._end(CANCELLED, "cancelled")
+            self.cancelled.emit()
+        return False
 
     def _write(self, image: wire.Image) -> bool:
-        if not self.target.alive():   # deleted or its document closed mid-run: stop, write nothing
-            self.cancel()
-            self._end(CANCELLED)
-            self.cancelled.emit()
+        if not self._check_target():
             return False
         self.target.write(image)
         self.previews += 1
@@ -104,9 +117,10 @@ class Job(QObject):
 
     def _end(self, state: str, mark: Optional[str] = None) -> None:
         self.state, self.seconds = state, time.monotonic() - self.started
-        if mark and self.target.alive():
-            if self.previews == 0:
+        self._watch.stop()
+        if mark:
+            if self.previews == 0 and self.target.alive():
                 self.target.discard()   # our own empty layer: nothing worth keeping
             else:
-                self.target.label(mark)
+                self.target.label(mark)   # also when undone: a redo brings it back marked, not as if done
         self.ended.emit()

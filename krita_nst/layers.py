@@ -97,7 +97,8 @@ class ResultLayer:
         self.document.refreshProjection()
 
     def label(self, mark: str) -> None:
-        self.node.setName("%s [%s]" % (self.name, mark))
+        if is_open(self.document):   # the node may be out of the tree (undone): it can come back
+            self.node.setName("%s [%s]" % (self.name, mark))
 
     def discard(self) -> None:
         self.node.remove()

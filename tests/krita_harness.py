@@ -67,14 +67,14 @@ class Profile:
         with open(self.kritarc, "a") as f:
             f.write("\n[%s]\n" % group + "".join("%s=%s\n" % kv for kv in values.items()))
 
-    def launch(self, scenario: str, timeout: int = 900, **extra: str) -> Tuple[Dict[str, Any], Path]:
+    def launch(self, scenario: str, timeout: int = 300, **extra: str) -> Tuple[Dict[str, Any], Path]:
         """Start Krita with the driver running `scenario`; (results, output folder) once Krita is gone."""
         self.runs += 1
         out = self.tmp / ("out%d" % self.runs)
         out.mkdir()
         env = {"HOME": str(self.home), "XDG_DATA_HOME": str(self.data), "XDG_CONFIG_HOME": str(self.config),
                "XDG_CACHE_HOME": str(self.home / "cache"), "KRITA_NST_E2E_OUT": str(out),
-               "KRITA_NST_E2E_SAMPLES": SAMPLES, "KRITA_NST_E2E_SCENARIO": scenario,
+               "KRITA_NST_E2E_SAMPLES": SAMPLES, "KRITA_NST_E2E_SCENARIO": scenario, "KRITA_NST_E2E_REPO": REPO,
                "PYTHONPATH": "/should/be/stripped/by/the/plugin", **extra}
         leftovers = [os.path.join(REPO, "tests", "leftovers.py"), str(out)]
         if self.krita == HOST:
@@ -99,7 +99,7 @@ class Profile:
 
 
 def run(tmp_path: Path, scenario: str, settings: Dict[str, Any], krita: str = HOST,
-        timeout: int = 900) -> Tuple[Dict[str, Any], Path]:
+        timeout: int = 300) -> Tuple[Dict[str, Any], Path]:
     """The plugin installed by install.py, `settings` in kritarc's [krita_nst], one scenario."""
     profile = Profile(tmp_path, krita)
     profile.install()

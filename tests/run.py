@@ -3,8 +3,9 @@
 
 Installs what the tests need, runs the lint and type checks (ruff, mypy), then the tests, with the
 backend's venv:
-- Krita, Xvfb and xdotool for the end-to-end tests (apt-get when missing and run as root; otherwise
-  it says what to install, and the Krita tests skip, except under CI=true where they must run);
+- Krita, Xvfb and xdotool for the end-to-end tests, mmdebstrap and zstd for the root file systems
+  holding Krita 5.2, 5.3 and 6.0 (apt-get when missing and run as root; otherwise it says what to
+  install, and the Krita tests skip, except under CI=true where they must run);
 - the backend (install.py --no-demo, with the plugin going only into throwaway test folders);
 - pytest, ruff, mypy and PyQt5 (tests/requirements.txt).
 """
@@ -15,11 +16,13 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-APT = ["krita", "python3-pyqt5", "xvfb", "xdotool"]
+# The host's Krita and what drives it; mmdebstrap and zstd build and cache the other Kritas' roots.
+APT = ["krita", "python3-pyqt5", "xvfb", "xdotool", "mmdebstrap", "zstd"]
+TOOLS = ("krita", "xvfb-run", "xdotool", "mmdebstrap", "zstd")
 
 
 def ensure_krita():
-    missing = [tool for tool in ("krita", "xvfb-run", "xdotool") if shutil.which(tool) is None]
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):

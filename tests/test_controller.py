@@ -153,7 +153,7 @@ def test_a_layer_that_disappears_mid_run_cancels_the_job_at_once(app, controller
     spin(app, lambda: len(layer.images) >= 1, what="a first preview")
     layer.gone = True          # the artist deleted it, or closed its document
     spin(app, lambda: not job.running(), 30, "the job to notice")
-    assert job.state == CANCELLED and not controller.busy()
+    assert job.state == CANCELLED and not controller.busy() and layer.marks == ["cancelled"]
     job, _ = submit(controller, SMALL)   # the backend drops the old job and serves the new one
     spin(app, lambda: not job.running(), 60, "the next job")
     assert job.state == DONE

@@ -4,12 +4,15 @@ Krita 5.1 is the host's; 5.2, 5.3 and 6.0 are Debian's packages in root file sys
 """
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import krita_harness
+from helpers import REPO
 from krita_harness import HOST
 from krita_nst import __version__
 
@@ -97,3 +100,44 @@ def test_krita_quitting_mid_run_leaves_no_backend(tmp_path, krita):
     results, _ = run_krita(tmp_path, "quit", krita)
     assert len(results["quit"]["previews"]) >= 1
     assert results["backend_pid"]   # it ran; run_krita checked that it is gone
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_release_zip_through_kritas_own_importer(tmp_path, krita):
+    """Import the zip as an artist does, restart, meet the no-backend message, run install.py, stylise."""
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, os.path.join(REPO, "install.py"), "--zip", str(dist)], check=True)
+    (zip_path,) = dist.glob("krita_nst-*.zip")
+    assert zip_path.name == "krita_nst-%s.zip" % __version__
+    profile = krita_harness.Profile(tmp_path, krita)
+    profile.binds.append(dist)
+    profile.set("krita_nst", SETTINGS)
+    results, _ = profile.launch("zip_import", KRITA_NST_E2E_ZIP=str(zip_path))
+    assert results.get("ok"), results
+    assert results["imported"] == ["krita_nst"] and results["had_action_file"]
+    results, _ = profile.launch("zip_first_run")
+    assert results.get("ok"), results
+    assert results["loaded"] and results["shortcut"] == "Ctrl+Alt+Shift+N"
+    assert results["layers_added"] == 0
+    message = results["messages"][0]
+    assert "not installed" in message and "krita-nst %s" % __version__ in message and "install.py" in message
+    said = profile.install()
+    assert "found krita-nst %s already in Krita (imported from its zip)" % __version__ in said
+    results, _ = profile.launch("one_run")
+    assert results.get("ok"), results
+    assert results["run"]["state"] == "done" and results["leftover_backends"] == []
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_one_undo_step_per_run_and_undo_during_a_run(tmp_path, krita):
+    results, _ = run_krita(tmp_path, "undo", krita)
+    finished = results["finished"]
+    assert finished["state"] == "done"
+    assert "Content \u00d7 Style" not in finished["after_undo"], "one undo removes the whole result"
+    assert finished["after_undo"] == finished["before"]
+    assert finished["after_redo"] == finished["before"] + ["Content \u00d7 Style"]
+    assert finished["redo_pixels_are_final"]
+    mid = results["mid_run"]
+    assert mid["state"] == "cancelled" and not mid["busy"] and mid["seconds"] < 3, mid
+    assert mid["after_redo"][-1] == "Content \u00d7 Style [cancelled]", "a redo must not look finished"
+    assert results["next_run"]["state"] == "done", "undo mid-run left the plugin busy"

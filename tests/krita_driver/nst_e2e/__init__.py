@@ -1,7 +1,8 @@
 """Test driver, loaded as a Krita plugin by tests/test_krita_e2e.py: runs one scenario, writes results, quits.
 
 Scenarios (KRITA_NST_E2E_SCENARIO): "full" (action run, shortcut run, busy refusal, cancel),
-"kill" (the backend dies mid-run, then a fresh one works), "quit" (Krita quits mid-run).
+"kill" (the backend dies mid-run, then a fresh one works), "quit" (Krita quits mid-run), "undo",
+the release zip's "zip_import" then "zip_first_run", "one_run", and "timing" (the benchmark).
 """
 
 import hashlib
@@ -15,7 +16,20 @@ import traceback
 
 from krita import Extension, Krita
 
-from krita_nst.qt import PYQT_VERSION, QT_VERSION, QApplication, QImage, QTimer
+
+def _load_qt():
+    """The plugin's own Qt module, from the checkout: the driver runs before the plugin is installed too."""
+    import importlib.util
+    path = os.path.join(os.environ["KRITA_NST_E2E_REPO"], "krita_nst", "qt.py")
+    spec = importlib.util.spec_from_file_location("nst_e2e_qt", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+qt = _load_qt()
+PYQT_VERSION, QT_VERSION, QApplication, QImage, QTimer = (qt.PYQT_VERSION, qt.QT_VERSION, qt.QApplication,
+                                                         qt.QImage, qt.QTimer)
 
 OUT = os.environ.get("KRITA_NST_E2E_OUT")
 SAMPLES = os.environ.get("KRITA_NST_E2E_SAMPLES", "")
@@ -228,6 +242,73 @@ def scenario_timing():
     record["first_preview_from_key_s"] = record["previews"][0]["at"] - record["key_pressed"]
     record["result_from_key_s"] = record["ended_at"] - record["key_pressed"]
     record["preview_count"] = len(record.pop("previews"))
+
+
+def scenario_zip_import():
+    """Krita's own importer (Tools > Scripts > Import Python Plugin from File...) on the release zip."""
+    from plugin_importer.plugin_importer import PluginImporter
+    app = Krita.instance()
+    imported = PluginImporter(os.environ["KRITA_NST_E2E_ZIP"], app.getAppDataLocation(), lambda plugin: True)
+    results["imported"] = [plugin["name"] for plugin in imported.import_all()]
+    results["had_action_file"] = os.path.exists(os.path.join(app.getAppDataLocation(), "actions", "krita_nst.action"))
+    app.writeSetting("python", "enable_krita_nst", "true")   # what the importer's "enable now?" answer does
+    yield wait(lambda: True, 1)
+
+
+def scenario_zip_first_run():
+    """The imported plugin after a restart, with no backend yet: the shortcut says how to install one."""
+    app = Krita.instance()
+    results["loaded"] = app.action("krita_nst_stylize") is not None
+    results["shortcut"] = app.action("krita_nst_stylize").shortcut().toString() if results["loaded"] else None
+    doc, content, style = yield from start_document()
+    yield from choose_style(doc, style)
+    doc.setActiveNode(content)
+    yield wait(lambda: doc.activeNode().name() == "Content", 10, "the content layer active")
+    layers_before = len(doc.rootNode().childNodes())
+    window = app.activeWindow().qwindow()
+    window.activateWindow()
+    subprocess.Popen(["xdotool", "windowfocus", "--sync", str(int(window.winId())),
+                      "key", "--clearmodifiers", "ctrl+alt+shift+n"])
+    yield wait(lambda: message_boxes(), 30, "a message")
+    results["messages"] = [b.text() for b in message_boxes()]
+    results["layers_added"] = len(doc.rootNode().childNodes()) - layers_before
+
+
+def scenario_undo():
+    """One undo step per run: Ctrl+Z removes the whole result, Ctrl+Shift+Z brings it back finished;
+    undo during a run cancels it at once and frees the plugin."""
+    doc, content, style = yield from start_document()
+    app = Krita.instance()
+    yield from choose_style(doc, style)
+    record = results["finished"] = {"before": names_above(doc)}
+    job = yield from run_job(doc, content, "action", record)
+    final = digest(job.layer)
+    app.action("edit_undo").trigger()
+    yield wait(lambda: job.layer.name() not in names_above(doc), 10, "the undo")
+    record["after_undo"] = names_above(doc)
+    app.action("edit_redo").trigger()
+    yield wait(lambda: job.layer.name() in names_above(doc), 10, "the redo")
+    record["after_redo"] = names_above(doc)
+    record["redo_pixels_are_final"] = digest(job.layer) == final
+    app.action("edit_undo").trigger()     # leave the document as it was for the next run
+    yield wait(lambda: job.layer.name() not in names_above(doc), 10, "the second undo")
+    record = results["mid_run"] = {}
+    job = yield from start_until_preview(doc, content, record)
+    undo_at = time.monotonic()
+    app.action("edit_undo").trigger()
+    yield wait(lambda: not job.running(), 10, "the job to notice the undo")
+    record.update(seconds=time.monotonic() - undo_at, state=job.state, busy=api().busy(), layers=names_above(doc))
+    app.action("edit_redo").trigger()
+    yield wait(lambda: any(n.startswith("Content \u00d7 Style") for n in names_above(doc)), 10, "the redo")
+    record["after_redo"] = names_above(doc)
+    record = results["next_run"] = {}
+    yield from run_job(doc, content, "action", record)
+
+
+def scenario_one_run():
+    doc, content, style = yield from start_document()
+    yield from choose_style(doc, style)
+    yield from run_job(doc, content, "action", results.setdefault("run", {}))
 
 
 class Runner:
