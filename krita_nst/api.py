@@ -94,8 +94,10 @@ def stylize(document: Any, content_node: Any, style_nodes: Optional[StyleNodes],
             raise LayerError("The style layer %s is the layer being stylised; pick another layer as the style."
                              % layers.describe(node))
     merged = check_settings(dict(config.job_settings(), **settings))
-    content, rect = layers.export(content_node)
+    rect, mask = layers.work_area(document, content_node, config.read("feather"))
+    content, rect = layers.export(content_node, rect)
     style_images = [{"image": layers.export(node)[0], "weight": weight} for node, weight in styles]
     ctl.backend()   # a missing backend says so before any layer is made
     name = layers.result_name(content_node, [node for node, _ in styles])
-    return ctl.submit(content, style_images, merged, layers.ResultLayer(document, content_node, name, rect), name)
+    target = layers.ResultLayer(document, content_node, name, rect, mask)
+    return ctl.submit(content, style_images, merged, target, name)

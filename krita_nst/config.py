@@ -7,7 +7,9 @@ from typing import Any, Dict, Tuple
 from krita import Krita
 
 from . import __version__
-from .settings import SETTINGS, SETTINGS_BY_NAME
+from .settings import PLUGIN_SETTINGS, SETTINGS
+
+KNOWN = {s.name: s for s in SETTINGS + PLUGIN_SETTINGS}
 
 GROUP = "krita_nst"
 PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -19,7 +21,7 @@ class BackendMissing(Exception):
 
 
 def read(name: str) -> Any:
-    setting = SETTINGS_BY_NAME[name]
+    setting = KNOWN[name]
     text = Krita.instance().readSetting(GROUP, name, str(setting.default))
     try:
         return setting.parse(text)
@@ -28,7 +30,7 @@ def read(name: str) -> Any:
 
 
 def write(name: str, value: Any) -> None:
-    Krita.instance().writeSetting(GROUP, name, str(SETTINGS_BY_NAME[name].parse(value)))
+    Krita.instance().writeSetting(GROUP, name, str(KNOWN[name].parse(value)))
 
 
 def job_settings() -> Dict[str, Any]:

@@ -8,10 +8,13 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from krita import Krita
 
-from .qt import QImage, QRect, Qt
+from .qt import QImage, QPainter, QRect, Qt
 from .wire import Image
 
 MAX_SIDE = 16384
+# Around a selection the work takes this share of its longer side as context on each side (at least
+# MIN_CONTEXT px), so that strokes near its edge continue what lies outside.
+CONTEXT, MIN_CONTEXT = 0.125, 32
 
 
 class LayerError(Exception):
@@ -46,8 +49,39 @@ def find_nodes(document: Any, ids: Iterable[str]) -> List[Any]:
     return [found[i] for i in ids if i in found]
 
 
-def export(node: Any) -> Tuple[Image, Any]:
-    """The layer's pixels within its bounds as a BGRA8 Image, and those bounds (QRect)."""
+def work_area(document: Any, node: Any, feather: int) -> Tuple[Any, Optional[bytes]]:
+    """The rect of the layer to stylise (QRect) and, with an active selection, the selection over that
+    rect (one byte a pixel) that the result's alpha will follow."""
+    if node is None:
+        raise LayerError("No layer is selected.")
+    bounds = node.bounds()
+    if bounds.isEmpty():
+        raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
+    selection = document.selection()
+    if selection is None:
+        return QRect(bounds), None
+    chosen = QRect(selection.x(), selection.y(), selection.width(), selection.height())
+    margin = max(MIN_CONTEXT, int(CONTEXT * max(chosen.width(), chosen.height())))
+    rect = chosen.adjusted(-margin, -margin, margin, margin).intersected(bounds)
+    mask = _mask(selection, rect, feather) if not rect.isEmpty() else b""
+    if not mask.strip(b"\0"):
+        raise LayerError("The selection does not cover any pixel of layer %s: select part of it, or deselect "
+                         "(Select \u25b8 Deselect) to stylise the whole layer." % describe(node))
+    return rect, mask
+
+
+def _mask(selection: Any, rect: Any, feather: int) -> bytes:
+    args = (rect.x(), rect.y(), rect.width(), rect.height())
+    mask = bytes(selection.pixelData(*args))
+    if feather > 0 and not mask.translate(None, b"\0\xff"):   # a hard edge: soften it, on a copy
+        soft = selection.duplicate()
+        soft.feather(feather)
+        mask = bytes(soft.pixelData(*args))
+    return mask
+
+
+def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
+    """The layer's pixels within rect (default: its bounds) as a BGRA8 Image, and that rect (QRect)."""
     if node is None:
         raise LayerError("No layer is selected.")
     model, depth = node.colorModel(), node.colorDepth()
@@ -55,7 +89,7 @@ def export(node: Any) -> Tuple[Image, Any]:
         raise LayerError("Layer %s is %s/%s; krita-nst works on 8-bit RGB/Alpha layers. Convert it with "
                          "Image \u25b8 Convert Image Color Space (RGB/Alpha, 8-bit integer) or work on a copy."
                          % (describe(node), model, depth))
-    rect = node.bounds()
+    rect = QRect(rect) if rect is not None else node.bounds()
     if rect.isEmpty():
         raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
     if rect.width() > MAX_SIDE or rect.height() > MAX_SIDE:
@@ -79,11 +113,24 @@ def fit_to(image: Image, rect: Any) -> bytes:
     return bytes(scaled.constBits().asstring(scaled.sizeInBytes()))
 
 
-class ResultLayer:
-    """A new paint layer right above the content layer, with the content's bounds, that a job fills."""
+def masked(data: bytes, mask: bytes, width: int, height: int) -> bytes:
+    """BGRA8 pixels with their alpha multiplied by the mask (one byte a pixel), in Qt's C++."""
+    image = QImage(data, width, height, width * 4, QImage.Format.Format_ARGB32).convertToFormat(
+        QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
+    painter.drawImage(0, 0, QImage(mask, width, height, width, QImage.Format.Format_Alpha8))
+    painter.end()
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    return bytes(image.constBits().asstring(image.sizeInBytes()))
 
-    def __init__(self, document: Any, content: Any, name: str, rect: Any) -> None:
-        self.document, self.name, self.rect = document, name, rect
+
+class ResultLayer:
+    """A new paint layer right above the content layer that a job fills within rect; with a mask
+    (a selection), transparent where the mask is."""
+
+    def __init__(self, document: Any, content: Any, name: str, rect: Any, mask: Optional[bytes] = None) -> None:
+        self.document, self.name, self.rect, self.mask = document, name, rect, mask
         self.node = document.createNode(name, "paintlayer")
         content.parentNode().addChildNode(self.node, content)
 
@@ -93,7 +140,10 @@ class ResultLayer:
     def write(self, image: Image) -> None:
         """Replace the layer's pixels inside its rect with the image, and show it."""
         rect = self.rect
-        self.node.setPixelData(fit_to(image, rect), rect.x(), rect.y(), rect.width(), rect.height())
+        data = fit_to(image, rect)
+        if self.mask is not None:
+            data = masked(data, self.mask, rect.width(), rect.height())
+        self.node.setPixelData(data, rect.x(), rect.y(), rect.width(), rect.height())
         self.document.refreshProjection()
 
     def label(self, mark: str) -> None:

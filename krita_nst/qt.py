@@ -42,6 +42,7 @@ QCoreApplication = QtCore.QCoreApplication
 pyqtSignal = QtCore.pyqtSignal
 # QtGui
 QImage = QtGui.QImage
+QPainter = QtGui.QPainter
 QAction = getattr(QtGui, "QAction", None) or QtWidgets.QAction   # moved from QtWidgets in Qt6
 # QtWidgets
 QApplication = QtWidgets.QApplication

@@ -80,6 +80,12 @@ SETTINGS = (
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
+# The plugin's own settings: in kritarc beside the job settings, never sent to the backend.
+PLUGIN_SETTINGS = (
+    Setting("feather", int, 4, 0, 256, label="Feather",
+            help="Soft edge in pixels given to a hard-edged selection; feathered selections keep their own."),
+)
+
 
 def check_settings(values: Dict[str, Any]) -> Dict[str, Any]:
     """All settings, defaults filled in; ValueError naming the first bad or unknown one."""

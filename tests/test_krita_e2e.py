@@ -141,3 +141,29 @@ def test_one_undo_step_per_run_and_undo_during_a_run(tmp_path, krita):
     assert mid["state"] == "cancelled" and not mid["busy"] and mid["seconds"] < 3, mid
     assert mid["after_redo"][-1] == "Content \u00d7 Style [cancelled]", "a redo must not look finished"
     assert results["next_run"]["state"] == "done", "undo mid-run left the plugin busy"
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_selection_stylises_only_the_selected_region(tmp_path, krita):
+    results, out = run_krita(tmp_path, "selection", krita)
+    selected = results["selected"]
+    assert selected["state"] == "done", selected
+    x, y, w, h = selected["bounds"]   # the selection (120, 80, 200x140) plus context, inside the canvas
+    assert x < 120 and y < 80 and x + w > 320 and y + h > 220 and x >= 0 and y >= 0
+    result = np.asarray(Image.open(out / "selected.png").convert("RGBA")).astype(int)
+    content = np.asarray(Image.open(out / "content.png").convert("RGBA")).astype(int)
+    alpha = result[..., 3]
+    band = 12   # the default feather (4 px) and then some
+    outside = np.ones(alpha.shape, bool)
+    outside[80 - band:220 + band, 120 - band:320 + band] = False
+    assert alpha[outside].max() == 0, "pixels outside the selection"
+    inside = alpha[80 + band:220 - band, 120 + band:320 - band]
+    assert inside.min() == 255, "holes inside the selection"
+    edge = alpha[150, 110:131]   # across the left edge: soft, not a cliff
+    assert 0 < edge[10] < 255 and len(set(edge.tolist())) > 3, edge
+    changed = np.abs(result[80 + band:220 - band, 120 + band:320 - band, :3]
+                     - content[80 + band:220 - band, 120 + band:320 - band, :3]).mean()
+    assert changed > 10, "the selected region was not stylised"
+    missed = results["missed"]
+    assert missed["layers_added"] == 0
+    assert any("does not cover any pixel" in m for m in missed["messages"]), missed

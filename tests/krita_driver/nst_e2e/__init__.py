@@ -305,6 +305,43 @@ def scenario_undo():
     yield from run_job(doc, content, "action", record)
 
 
+def save_canvas(doc, node, name):
+    """The node's pixels over the whole canvas (transparent where it has none), as a PNG."""
+    w, h = doc.width(), doc.height()
+    data = bytes(node.pixelData(0, 0, w, h))
+    QImage(data, w, h, w * 4, QImage.Format.Format_ARGB32).save(os.path.join(OUT, name))
+
+
+def scenario_selection():
+    """A hard rectangular selection: the result is stylised inside, transparent outside, feathered."""
+    from krita import Selection
+    doc, content, style = yield from start_document()
+    yield from choose_style(doc, style)
+    selection = Selection()
+    selection.select(120, 80, 200, 140, 255)
+    doc.setSelection(selection)
+    record = results["selected"] = {}
+    job = yield from run_job(doc, content, "action", record)
+    if job.state == "done":
+        r = job.layer.bounds()
+        record["bounds"] = [r.x(), r.y(), r.width(), r.height()]
+        save_canvas(doc, job.layer, "selected.png")
+        save_canvas(doc, content, "content.png")
+    # A selection away from a small layer's pixels: a message, no layer.
+    patch = doc.createNode("Patch", "paintlayer")
+    doc.rootNode().addChildNode(patch, None)
+    patch.setPixelData(b"\xff" * (40 * 40 * 4), 0, 0, 40, 40)
+    far = Selection()
+    far.select(350, 220, 60, 50, 255)
+    doc.setSelection(far)
+    doc.setActiveNode(patch)
+    yield wait(lambda: doc.activeNode().name() == "Patch", 10, "the patch layer active")
+    layers_before = len(doc.rootNode().childNodes())
+    Krita.instance().action("krita_nst_stylize").trigger()
+    results["missed"] = {"messages": [b.text() for b in message_boxes()],
+                         "layers_added": len(doc.rootNode().childNodes()) - layers_before}
+
+
 def scenario_one_run():
     doc, content, style = yield from start_document()
     yield from choose_style(doc, style)
