@@ -9,9 +9,11 @@ from typing import Any, Iterable, List, Optional, Tuple
 from krita import Krita
 
 from .qt import QImage, QPainter, QRect, Qt
-from .wire import Image
+from .wire import MAX_PIXELS, Image
 
 MAX_SIDE = 16384
+SRGB = "sRGB-elle-V2-srgbtrc.icc"   # Krita's own sRGB profile: what the backend's pixels mean
+SRGB_PROFILES = (SRGB, "sRGB built-in")
 # Around a selection the work takes this share of its longer side as context on each side (at least
 # MIN_CONTEXT px), so that strokes near its edge continue what lies outside.
 CONTEXT, MIN_CONTEXT = 0.125, 32
@@ -81,24 +83,40 @@ def _mask(selection: Any, rect: Any, feather: int) -> bytes:
 
 
 def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
-    """The layer's pixels within rect (default: its bounds) as a BGRA8 Image, and that rect (QRect)."""
+    """The layer's pixels within rect (default: its bounds) as an 8-bit sRGB BGRA8 Image, and that rect
+    (QRect).  Any colour model, depth and profile: Krita converts, in C++."""
     if node is None:
         raise LayerError("No layer is selected.")
-    model, depth = node.colorModel(), node.colorDepth()
-    if (model, depth) != ("RGBA", "U8"):
-        raise LayerError("Layer %s is %s/%s; krita-nst works on 8-bit RGB/Alpha layers. Convert it with "
-                         "Image \u25b8 Convert Image Color Space (RGB/Alpha, 8-bit integer) or work on a copy."
-                         % (describe(node), model, depth))
     rect = QRect(rect) if rect is not None else node.bounds()
     if rect.isEmpty():
         raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
-    if rect.width() > MAX_SIDE or rect.height() > MAX_SIDE:
-        raise LayerError("Layer %s is %dx%d px; krita-nst takes layers up to %d px on a side."
-                         % (describe(node), rect.width(), rect.height(), MAX_SIDE))
-    # A paint layer's own pixels; for groups, filter and file layers, what they show.
+    if rect.width() > MAX_SIDE or rect.height() > MAX_SIDE or rect.width() * rect.height() > MAX_PIXELS:
+        raise LayerError("Layer %s is %dx%d px; krita-nst takes up to %d megapixels and %d px on a side: select "
+                         "a part of it." % (describe(node), rect.width(), rect.height(), MAX_PIXELS >> 20, MAX_SIDE))
+    # A paint layer's own pixels; for groups, clone, file, vector and filter layers, what they show.
     read = node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
     data = bytes(read(rect.x(), rect.y(), rect.width(), rect.height()))
+    space = (node.colorModel(), node.colorDepth(), node.colorProfile())
+    if space[:2] != ("RGBA", "U8") or space[2] not in SRGB_PROFILES:
+        data = _to_srgb8(data, rect.width(), rect.height(), space)
     return Image(rect.width(), rect.height(), "BGRA8", data), QRect(rect)
+
+
+def _to_srgb8(data: bytes, width: int, height: int, space: Tuple[str, str, str]) -> bytes:
+    """Pixels of another colour space as 8-bit sRGB, converted by Krita in a throwaway document (the
+    artist's document and its undo stack are never touched)."""
+    scratch = Krita.instance().createDocument(width, height, "krita-nst conversion", space[0], space[1], space[2],
+                                              72.0)
+    try:
+        layer = scratch.createNode("pixels", "paintlayer")
+        scratch.rootNode().addChildNode(layer, None)
+        layer.setPixelData(data, 0, 0, width, height)
+        layer.setColorSpace("RGBA", "U8", SRGB)
+        scratch.waitForDone()
+        return bytes(layer.pixelData(0, 0, width, height))
+    finally:
+        scratch.setModified(False)
+        scratch.close()
 
 
 def fit_to(image: Image, rect: Any) -> bytes:
@@ -132,6 +150,10 @@ class ResultLayer:
     def __init__(self, document: Any, content: Any, name: str, rect: Any, mask: Optional[bytes] = None) -> None:
         self.document, self.name, self.rect, self.mask = document, name, rect, mask
         self.node = document.createNode(name, "paintlayer")
+        if (self.node.colorModel(), self.node.colorDepth(), self.node.colorProfile()) != ("RGBA", "U8", SRGB):
+            # An 8-bit sRGB layer in any document (16-bit, CMYK, ...): what the backend paints.  Set before
+            # the layer is inserted, so the insertion stays the run's one undo step.
+            self.node.setColorSpace("RGBA", "U8", SRGB)
         content.parentNode().addChildNode(self.node, content)
 
     def alive(self) -> bool:

@@ -8,10 +8,11 @@ tests/leftovers.py looks, in the same PID namespace, for a backend that outlived
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import krita_roots
 from helpers import REPO, SAMPLES
@@ -34,6 +35,20 @@ def _plain_path() -> str:
     return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep)
                            if p.startswith(("/usr/", "/bin", "/sbin")) and "python" not in p.lower()
                            and "pyenv" not in p)
+
+
+def _run(argv: List[str], env: Optional[Dict[str, str]], timeout: int) -> str:
+    """Run to the end; past the timeout kill the whole session (xvfb-run, Xvfb, Krita, its backend), not
+    just its first process, which would leave Krita running.  Returns what it wrote to stderr."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            errors="replace", start_new_session=True)
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stderr = proc.communicate()[1]
+        raise AssertionError("Krita did not finish the scenario in %d s; it said:\n%s"
+                             % (timeout, stderr[-3000:])) from None
 
 
 class Profile:
@@ -67,7 +82,7 @@ class Profile:
         with open(self.kritarc, "a") as f:
             f.write("\n[%s]\n" % group + "".join("%s=%s\n" % kv for kv in values.items()))
 
-    def launch(self, scenario: str, timeout: int = 300, **extra: str) -> Tuple[Dict[str, Any], Path]:
+    def launch(self, scenario: str, timeout: int = 400, **extra: str) -> Tuple[Dict[str, Any], Path]:
         """Start Krita with the driver running `scenario`; (results, output folder) once Krita is gone."""
         self.runs += 1
         out = self.tmp / ("out%d" % self.runs)
@@ -82,16 +97,16 @@ class Profile:
             for name in ("PYTHONHOME", "VIRTUAL_ENV"):
                 env.pop(name, None)
             krita = ["xvfb-run", "-a", "-s", SCREEN, shutil.which("krita") or "krita", "--nosplash"]
-            proc = subprocess.run(krita, env=env, capture_output=True, timeout=timeout, text=True, errors="replace")
+            stderr = _run(krita, env, timeout)
             subprocess.run(["/usr/bin/python3"] + leftovers, check=True)
         else:
             script = 'xvfb-run -a -s "%s" krita --nosplash; code=$?; python3 "$@"; exit $code' % SCREEN
             argv = krita_roots.command(self.krita, ["/bin/sh", "-c", script, "-"] + leftovers,
                                        binds=[self.home, out, SAMPLES] + self.binds, env=env)
-            proc = subprocess.run(argv, capture_output=True, timeout=timeout, text=True, errors="replace")
+            stderr = _run(argv, None, timeout)
         results_file = out / "results.json"
         if not results_file.exists():
-            raise AssertionError("the driver wrote no results; Krita %s said:\n%s" % (self.krita, proc.stderr[-4000:]))
+            raise AssertionError("the driver wrote no results; Krita %s said:\n%s" % (self.krita, stderr[-4000:]))
         results = json.loads(results_file.read_text())
         results["leftover_backends"] = json.loads((out / "leftovers.json").read_text())["backends"]
         SEEN[self.krita] = results.get("versions", {})
@@ -99,7 +114,7 @@ class Profile:
 
 
 def run(tmp_path: Path, scenario: str, settings: Dict[str, Any], krita: str = HOST,
-        timeout: int = 300) -> Tuple[Dict[str, Any], Path]:
+        timeout: int = 400) -> Tuple[Dict[str, Any], Path]:
     """The plugin installed by install.py, `settings` in kritarc's [krita_nst], one scenario."""
     profile = Profile(tmp_path, krita)
     profile.install()

@@ -39,8 +39,8 @@ ALL = kritas(HOST, *krita_harness.ROOTS)
 MAIN = kritas(HOST, "6.0")
 
 
-def run_krita(tmp_path, scenario, krita):
-    results, out = krita_harness.run(tmp_path, scenario, SETTINGS, krita)
+def run_krita(tmp_path, scenario, krita, timeout=400, **settings):
+    results, out = krita_harness.run(tmp_path, scenario, dict(SETTINGS, **settings), krita, timeout)
     assert results.get("ok"), results.get("error") or results
     assert results["leftover_backends"] == [], "a backend outlived Krita %s" % krita
     return results, out
@@ -167,3 +167,22 @@ def test_selection_stylises_only_the_selected_region(tmp_path, krita):
     missed = results["missed"]
     assert missed["layers_added"] == 0
     assert any("does not cover any pixel" in m for m in missed["messages"]), missed
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_any_colour_model_gives_an_8bit_srgb_result_and_changes_nothing_else(tmp_path, krita):
+    results, out = run_krita(tmp_path, "colour_models", krita, 800, steps="25")   # four runs in one Krita
+    style = Image.open(krita_harness.SAMPLES + "/starry_night_google.jpg")
+    content = Image.open(out / "content_srgb.png")   # the 16-bit linear content, as Krita converts it
+    assert abs(np.asarray(content.convert("RGB"), float).mean()
+               - np.asarray(Image.open(krita_harness.SAMPLES + "/chelsea.png").convert("RGB"), float).mean()) < 3
+    for space in ("RGBA/U16/sRGB-elle-V2-g10.icc", "RGBA/F32/sRGB-elle-V2-g10.icc", "CMYKA/U8/default",
+                  "RGBA/U8/sRGB-elle-V2-g10.icc"):
+        record = results[space]
+        assert record["converted"] and record["state"] == "done", (space, record)
+        assert record["doc_after"] == record["doc_before"], "the document's colour space changed"
+        assert record["originals_intact"], space
+        assert record["result_space"] == ["RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc"], space
+        model, depth = space.split("/")[:2]
+        result = Image.open(out / ("%s_%s_result.png" % (model, depth)))
+        assert style_distance(result, style) < 0.7 * style_distance(content, style), space

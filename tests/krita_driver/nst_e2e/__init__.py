@@ -342,6 +342,35 @@ def scenario_selection():
                          "layers_added": len(doc.rootNode().childNodes()) - layers_before}
 
 
+SPACES = (("RGBA", "U16", "sRGB-elle-V2-g10.icc"), ("RGBA", "F32", "sRGB-elle-V2-g10.icc"), ("CMYKA", "U8", ""),
+          ("RGBA", "U8", "sRGB-elle-V2-g10.icc"))
+
+
+def scenario_colour_models():
+    """Documents in other colour models, depths and profiles: an 8-bit sRGB result layer that looks right."""
+    for model, depth, profile in SPACES:
+        record = results.setdefault("%s/%s/%s" % (model, depth, profile or "default"), {})
+        doc, content, style = yield from start_document()
+        record["converted"] = doc.setColorSpace(model, depth, profile)
+        doc.waitForDone()
+        record["doc_before"] = [doc.colorModel(), doc.colorDepth(), doc.colorProfile()]
+        before = {"content": digest(content), "style": digest(style)}
+        yield from choose_style(doc, style)
+        job = yield from run_job(doc, content, "action", record)
+        record["doc_after"] = [doc.colorModel(), doc.colorDepth(), doc.colorProfile()]
+        record["originals_intact"] = before == {"content": digest(content), "style": digest(style)}
+        record["result_space"] = [job.layer.colorModel(), job.layer.colorDepth(), job.layer.colorProfile()]
+        if job.state == "done":
+            name = "%s_%s" % (model, depth)
+            save_png(job.layer, name + "_result.png")
+            if (model, depth) == ("RGBA", "U16"):   # the content as Krita shows it, to compare with
+                from krita_nst import layers
+                image, rect = layers.export(content)
+                QImage(image.data, rect.width(), rect.height(), rect.width() * 4,
+                       QImage.Format.Format_ARGB32).save(os.path.join(OUT, "content_srgb.png"))
+        doc.setModified(False)
+
+
 def scenario_one_run():
     doc, content, style = yield from start_document()
     yield from choose_style(doc, style)
