@@ -11,7 +11,7 @@ from ssh_server import ssh_server  # noqa: F401  (the fixture)
 from test_controller import LONG, SMALL, spin, submit
 
 from helpers import REPO, venv_python
-from krita_nst import backends
+from krita_nst import __version__, backends
 from krita_nst.controller import Controller
 from krita_nst.job import CANCELLED, DONE, FAILED
 from krita_nst.qt import QCoreApplication
@@ -130,3 +130,34 @@ def pid_alive_or_zombie(pid):
     except OSError:
         return False
 
+
+
+def test_install_remote_writes_the_setting_after_checking_the_connection(ssh_server, tmp_path, capsys):  # noqa: F811
+    from test_install import install
+    kritarc, krita = tmp_path / "kritarc", str(tmp_path / "krita")
+    argv = ["--remote", ssh_server.spec(), "--ssh-options", ssh_server.options(), "--kritarc", str(kritarc),
+            "--krita-dir", krita]
+    assert install.main(argv) == 0, capsys.readouterr().out
+    assert "checked: 127.0.0.1 answers" in capsys.readouterr().out
+    lines = kritarc.read_text().splitlines()
+    assert "backend=%s" % ssh_server.spec() in lines and "ssh_options=%s" % ssh_server.options() in lines
+    assert install.main(argv[:3] + [ssh_server.options(ssh_server.wrong_key)] + argv[4:]) == 1
+    assert "ssh-copy-id" in capsys.readouterr().out
+
+
+def test_a_remote_backend_of_another_version_names_the_host_and_both_versions(app, ssh_server, tmp_path):  # noqa: F811
+    fake = tmp_path / "fake"
+    (fake / ".venv" / "bin").mkdir(parents=True)
+    (fake / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    (fake / "backend").mkdir()
+    (fake / "backend" / "__main__.py").write_text(
+        "import sys\nsys.path.insert(0, %r)\nfrom krita_nst import wire\n"
+        "sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema='0ld',"
+        " backend_version='0.0.1', device='cpu'))\nsys.stdout.buffer.flush()\nsys.stdin.buffer.read()\n" % REPO)
+    ctl = make_controller(ssh_server, tmp_path, path=str(fake))
+    try:
+        why = failure_of(app, submit(ctl, SMALL)[0])
+        assert "The backend on 127.0.0.1 is krita-nst 0.0.1" in why and "this plugin is krita-nst %s" % __version__ \
+            in why and "install.py on 127.0.0.1" in why, why
+    finally:
+        ctl.shutdown()
