@@ -53,6 +53,18 @@ class SshServer(NamedTuple):
                 found.append(int(pid))
         return found
 
+    def clients(self) -> List[int]:
+        """Live ssh client processes connecting to this server."""
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                args = Path("/proc/%s/cmdline" % pid).read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if args and os.path.basename(args[0]) == b"ssh" and str(self.port).encode() in args:
+                found.append(int(pid))
+        return found
+
     def wait_no_backends(self, timeout: float = 10.0) -> List[int]:
         deadline = time.monotonic() + timeout
         while self.remote_backends() and time.monotonic() < deadline:
