@@ -17,7 +17,6 @@ import importlib.util
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -243,15 +242,13 @@ def use_remote(spec: str, options: Optional[str], krita_dir: str, kritarc: str, 
         say("the plugin uses the backend on this machine again (%s)" % kritarc)
         return 0
     set_ini_value(kritarc, PLUGIN, "backend", spec.strip())
-    set_ini_value(kritarc, PLUGIN, "ssh_options", options.strip() if options and options.strip() else None)
+    set_ini_value(kritarc, PLUGIN, "ssh_options", (options or "").strip() or None)
     say("the plugin will run its backend on %s, through ssh (%s)" % (remote.host, kritarc))
-    argv = list(backends.ssh(remote).argv)
-    probe = argv[:-1] + ["cd %s && .venv/bin/python -c 'import backend'" % shlex.quote(remote.path)]
+    probe = backends.ssh(remote, check=True).argv   # the same ssh, importing the backend instead of serving
     try:
         done = subprocess.run(probe, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        say("could not check the connection (%s); test it with: ssh -o BatchMode=yes %s true" % (exc, remote.host))
-        return 1
+        done = subprocess.CompletedProcess(probe, 255, "", str(exc))
     if done.returncode != 0:
         say(backends.ssh_failure(remote.host, done.returncode, done.stderr, False))
         return 1

@@ -100,16 +100,18 @@ def local(python: str, root: str, parent_pid: int = 0) -> Backend:
     return Backend(tuple(argv), root)
 
 
-def remote_command(path: str) -> str:
-    return "cd %s && exec .venv/bin/python -m backend serve" % shlex.quote(path)
+def remote_command(path: str, check: bool = False) -> str:
+    """The remote shell line; check: only import the backend (install.py's connection test)."""
+    run = ".venv/bin/python -c 'import backend'" if check else "exec .venv/bin/python -m backend serve"
+    return "cd %s && %s" % (shlex.quote(path), run)
 
 
-def ssh(spec: SshSpec, program: str = "ssh") -> Backend:
+def ssh(spec: SshSpec, program: str = "ssh", check: bool = False) -> Backend:
     argv: List[str] = [program, *SSH_BASE]
     if spec.port:
         argv += ["-p", str(spec.port)]
     argv += list(spec.options)
-    argv += ["%s@%s" % (spec.user, spec.host) if spec.user else spec.host, remote_command(spec.path)]
+    argv += ["%s@%s" % (spec.user, spec.host) if spec.user else spec.host, remote_command(spec.path, check)]
     return Backend(tuple(argv), "", spec.host)
 
 
