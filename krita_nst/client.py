@@ -138,7 +138,7 @@ class BackendClient(QObject):
         if self.backend.host:
             killed = status == QProcess.ExitStatus.CrashExit
             self.died.emit(backends.ssh_failure(self.backend.host, -1 if killed else code, self.log_since_start(),
-                                                self._spoke))
+                                                self._spoke) + "\n(the whole log: %s)" % self.log_path)
             return
         self.died.emit("The backend stopped unexpectedly (exit code %s). Its log, %s, ends with:\n%s"
                        % (code, self.log_path, self.log_tail()))

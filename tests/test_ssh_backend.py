@@ -81,7 +81,7 @@ def test_killing_ssh_mid_run_fails_partial_then_the_next_job_reconnects(app, rem
     os.kill(ssh_pid, signal.SIGKILL)
     why = failure_of(app, job)
     assert layer.marks == ["partial"]
-    assert "connection to 127.0.0.1 was lost" in why and "reconnect" in why, why
+    assert "connection to 127.0.0.1 was lost" in why and "reconnect" in why and "backend.log" in why, why
     assert ssh_server.wait_no_backends() == [], "the remote backend outlived its connection"
     job, _ = submit(remote, SMALL)
     spin(app, lambda: not job.running(), what="a job on a new connection")
