@@ -5,12 +5,15 @@
     python3 install.py --no-demo        # everything but the demo
     python3 install.py --uninstall      # take the plugin out of Krita (the venv stays)
     python3 install.py --zip            # write dist/krita_nst-VERSION.zip for Krita's plugin importer
+    python3 install.py --remote ssh://me@gpu-box/home/me/krita-nst [--ssh-options "-i KEY"]
+                                        # the plugin here, the backend on gpu-box (`--remote local`: back)
 
 Idempotent: run it again after pulling a new version.  Standard library only.
 """
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -216,6 +219,43 @@ def uninstall(krita_dir, kritarc):
         % (krita_dir, ROOT))
 
 
+def load_backends():
+    """krita_nst/backends.py (standard library only), which parses the `backend` setting for the plugin."""
+    spec = importlib.util.spec_from_file_location("krita_nst_backends", os.path.join(ROOT, PLUGIN, "backends.py"))
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def use_remote(spec: str, options: Optional[str], krita_dir: str, kritarc: str, python: str) -> int:
+    """The plugin here, its backend where `spec` says: kritarc's [krita_nst] backend (and ssh_options)."""
+    backends = load_backends()
+    try:
+        remote = backends.parse(spec, options or "")
+    except backends.BadSpec as exc:
+        say(str(exc))
+        return 2
+    install_plugin(krita_dir, kritarc, python)
+    if remote is None:
+        set_ini_value(kritarc, PLUGIN, "backend", backends.LOCAL)
+        set_ini_value(kritarc, PLUGIN, "ssh_options", None)
+        say("the plugin uses the backend on this machine again (%s)" % kritarc)
+        return 0
+    set_ini_value(kritarc, PLUGIN, "backend", spec.strip())
+    set_ini_value(kritarc, PLUGIN, "ssh_options", (options or "").strip() or None)
+    say("the plugin will run its backend on %s, through ssh (%s)" % (remote.host, kritarc))
+    probe = backends.ssh(remote, check=True).argv   # the same ssh, importing the backend instead of serving
+    try:
+        done = subprocess.run(probe, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = subprocess.CompletedProcess(probe, 255, "", str(exc))
+    if done.returncode != 0:
+        say(backends.ssh_failure(remote.host, done.returncode, done.stderr, False))
+        return 1
+    say("checked: %s answers without a prompt and has the backend in %s" % (remote.host, remote.path))
+    return 0
+
+
 def demo(python):
     out_dir = os.path.join(ROOT, "demo")
     os.makedirs(out_dir, exist_ok=True)
@@ -241,6 +281,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--uninstall", action="store_true", help="remove the plugin from Krita")
     parser.add_argument("--zip", nargs="?", const=os.path.join(ROOT, "dist"), metavar="DIR",
                         help="only write the plugin zip for Krita's importer into DIR (default: dist/)")
+    parser.add_argument("--remote", metavar="SPEC", default=None,
+                        help="run the backend on another machine: ssh://[user@]host[:port]/path/to/krita-nst "
+                             "(where install.py ran), or `local`; installs only the plugin here")
+    parser.add_argument("--ssh-options", default=None, help="with --remote: ssh flags, e.g. '-i ~/.ssh/gpu_key'")
     args = parser.parse_args(argv)
     krita_dir = os.path.abspath(args.krita_dir or krita_data_dir())
     kritarc = os.path.abspath(args.kritarc or kritarc_path())
@@ -251,6 +295,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.uninstall:
         uninstall(krita_dir, kritarc)
         return 0
+    if args.remote is not None:
+        return use_remote(args.remote, args.ssh_options, krita_dir, kritarc, venv_python(os.path.abspath(args.venv)))
     venv = os.path.abspath(args.venv)
     python = install_backend(venv, args.torch, args.torch_spec, args.torch_index)
     fetch_weights(python)

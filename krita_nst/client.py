@@ -1,9 +1,10 @@
 """The backend child process: started on first use, kept warm, stopped with Krita."""
 
+import os
 from typing import Any, List, Optional
 
-from . import __version__, settings, wire
-from .qt import QCoreApplication, QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
+from . import __version__, backends, settings, wire
+from .qt import QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
 from .winjob import KillOnCloseJob
 
 # Krita's embedded Python sets these for itself; in the child they would break the backend's venv.
@@ -16,9 +17,11 @@ class BackendClient(QObject):
     message = pyqtSignal(object)     # wire.Message
     died = pyqtSignal(str)           # why, for a person, when it stopped without being asked to
 
-    def __init__(self, python: str, root: str, log_path: str, parent: Optional[Any] = None) -> None:
+    def __init__(self, backend: backends.Backend, log_path: str, parent: Optional[Any] = None) -> None:
         super().__init__(parent)
-        self.python, self.root, self.log_path = python, root, log_path
+        self.backend, self.log_path = backend, log_path
+        self._log_start = 0        # where this start's part of the log begins
+        self._spoke = False        # whether this start's backend sent its hello
         self._process: Optional[Any] = None
         self._decoder = wire.Decoder("the backend's stdout")
         self._stopping = False
@@ -33,7 +36,7 @@ class BackendClient(QObject):
         return int(process.processId()) if process is not None and self.running() else None
 
     def command(self) -> List[str]:
-        return [self.python, "-m", "backend", "serve", "--parent-pid", str(QCoreApplication.applicationPid())]
+        return list(self.backend.argv)
 
     def start(self) -> None:
         if self.running():
@@ -44,7 +47,13 @@ class BackendClient(QObject):
             env.remove(name)
         env.insert("PYTHONUNBUFFERED", "1")
         process.setProcessEnvironment(env)
-        process.setWorkingDirectory(self.root)
+        if self.backend.cwd:
+            process.setWorkingDirectory(self.backend.cwd)
+        try:
+            self._log_start = os.path.getsize(self.log_path)
+        except OSError:
+            self._log_start = 0
+        self._spoke = False
         process.setStandardErrorFile(self.log_path, QIODevice.OpenModeFlag.Append)
         process.readyReadStandardOutput.connect(self._on_output)
         process.finished.connect(self._on_finished)
@@ -98,34 +107,51 @@ class BackendClient(QObject):
             return
         for message in messages:
             if message.type == wire.HELLO:
+                self._spoke = True
                 mismatch = self._mismatch(message)
                 if mismatch:
                     self._fail(mismatch)
                     return
             self.message.emit(message)
 
-    @staticmethod
-    def _mismatch(hello: wire.Message) -> str:
+    def _mismatch(self, hello: wire.Message) -> str:
         ours = (__version__, wire.PROTOCOL_VERSION, settings.fingerprint())
         theirs = (hello.get("backend_version"), hello.get("protocol"), hello.get("settings_schema"))
         if theirs != ours:
-            return ("The backend is krita-nst %s (protocol %s, settings %s) but this plugin is krita-nst %s "
-                    "(protocol %s, settings %s). Run install.py from the same krita-nst release as the plugin, "
-                    "then try again." % (theirs + ours))
+            return ("The backend%s is krita-nst %s (protocol %s, settings %s) but this plugin is krita-nst %s "
+                    "(protocol %s, settings %s). Run install.py%s from the same krita-nst release as the plugin, "
+                    "then try again." % ((self.backend.where(),) + theirs + ours + (self.backend.where(),)))
         return ""
+
+    def log_since_start(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_start)
+                return f.read()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def _on_finished(self, code: int, status: Any) -> None:
         if self.sender() is not self._process or self._stopping:
             return
         self._process = None
+        if self.backend.host:
+            killed = status == QProcess.ExitStatus.CrashExit
+            self.died.emit(backends.ssh_failure(self.backend.host, -1 if killed else code, self.log_since_start(),
+                                                self._spoke) + "\n(the whole log: %s)" % self.log_path)
+            return
         self.died.emit("The backend stopped unexpectedly (exit code %s). Its log, %s, ends with:\n%s"
                        % (code, self.log_path, self.log_tail()))
 
     def _on_error(self, error: Any) -> None:
         if error == QProcess.ProcessError.FailedToStart and self.sender() is self._process:
             self._process = None
+            if self.backend.host:
+                self.died.emit("ssh could not be started (%s): install the OpenSSH client, or set the krita_nst "
+                               "setting `backend` to local." % self.backend.argv[0])
+                return
             self.died.emit("The backend could not be started (%s -m backend serve). Run install.py again."
-                           % self.python)
+                           % self.backend.argv[0])
 
     def _fail(self, why: str) -> None:
         process, self._process = self._process, None

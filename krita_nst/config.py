@@ -6,7 +6,7 @@ from typing import Any, Dict, Tuple
 
 from krita import Krita
 
-from . import __version__
+from . import __version__, backends
 from .settings import PLUGIN_SETTINGS, SETTINGS
 
 KNOWN = {s.name: s for s in SETTINGS + PLUGIN_SETTINGS}
@@ -17,7 +17,7 @@ BACKEND_FILE = os.path.join(PLUGIN_DIR, "backend.json")   # written by install.p
 
 
 class BackendMissing(Exception):
-    """The backend is not installed where the plugin expects it."""
+    """The backend is not installed where the plugin expects it (or the `backend` setting is unusable)."""
 
 
 def read(name: str) -> Any:
@@ -37,7 +37,21 @@ def job_settings() -> Dict[str, Any]:
     return {s.name: read(s.name) for s in SETTINGS}
 
 
-def backend_location() -> Tuple[str, str]:
+def backend_location() -> backends.Backend:
+    """The backend to start: kritarc's `backend` setting (plus `ssh_options`), local by default."""
+    spec = Krita.instance().readSetting(GROUP, "backend", backends.LOCAL)
+    options = Krita.instance().readSetting(GROUP, "ssh_options", "")
+    try:
+        remote = backends.parse(spec, options)
+    except backends.BadSpec as exc:
+        raise BackendMissing(str(exc)) from None
+    if remote is not None:
+        return backends.ssh(remote)
+    python, root = local_backend()
+    return backends.local(python, root, os.getpid())
+
+
+def local_backend() -> Tuple[str, str]:
     """(python executable, folder to run `python -m backend` in), as install.py recorded them."""
     hint = ("Install it from krita-nst %s, the release this plugin comes from: in its folder run\n"
             "    python3 install.py\nthen stylise again (no restart needed)." % __version__)

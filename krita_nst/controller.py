@@ -9,7 +9,7 @@ real backend process.
 import itertools
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import settings, wire
+from . import backends, settings, wire
 from .client import BackendClient
 from .job import Job, ResultTarget
 from .qt import QObject, pyqtSignal
@@ -23,11 +23,12 @@ class Controller(QObject):
     job_started = pyqtSignal(object)   # Job
     style_changed = pyqtSignal()
     message = pyqtSignal(str)          # something for the artist that no caller is waiting for
-    backend_ready = pyqtSignal(str)    # the backend's description, e.g. "cpu, bf16 (krita-nst 0.2.0)"
+    backend_ready = pyqtSignal(str)    # e.g. "cpu, bf16 (krita-nst 0.2.0)", + " on HOST" when remote
 
-    def __init__(self, locate_backend: Callable[[], Tuple[str, str]], log_path: Callable[[], str],
+    def __init__(self, locate_backend: Callable[[], backends.Backend], log_path: Callable[[], str],
                  is_open: Callable[[Any], bool] = lambda document: True) -> None:
-        """locate_backend: () -> (python, checkout), raising with a message when it is not installed.
+        """locate_backend: () -> backends.Backend (local or ssh), read on each use; raises with a message when
+        it is not installed or the setting is unusable.
         is_open(document): whether a document is still open (style choices of closed ones are dropped)."""
         super().__init__()
         self._locate_backend, self._log_path, self._is_open = locate_backend, log_path, is_open
@@ -39,10 +40,10 @@ class Controller(QObject):
     # --- the backend ---
     def backend(self) -> BackendClient:
         """The running backend client, started if needed (raises what locate_backend raises)."""
-        python, root = self._locate_backend()
-        if self._client is None or (self._client.python, self._client.root) != (python, root):
+        where = self._locate_backend()
+        if self._client is None or self._client.backend != where:   # the setting changed: restart
             self.stop_backend()
-            self._client = BackendClient(python, root, self._log_path(), self)
+            self._client = BackendClient(where, self._log_path(), self)
             self._client.message.connect(self._dispatch)
             self._client.died.connect(self._on_backend_died)
         self._client.start()
@@ -108,7 +109,9 @@ class Controller(QObject):
 
     def _dispatch(self, message: wire.Message) -> None:
         if message.type == wire.HELLO:
-            self.backend_ready.emit("%s (krita-nst %s)" % (message.get("device"), message.get("backend_version")))
+            where = self._client.backend.where() if self._client is not None else ""
+            self.backend_ready.emit("%s (krita-nst %s)%s" % (message.get("device"), message.get("backend_version"),
+                                                             where))
             return
         job = self._job
         if job is None:

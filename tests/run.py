@@ -17,12 +17,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The host's Krita and what drives it; mmdebstrap and zstd build and cache the other Kritas' roots.
-APT = ["krita", "python3-pyqt5", "xvfb", "xdotool", "mmdebstrap", "zstd"]
-TOOLS = ("krita", "xvfb-run", "xdotool", "mmdebstrap", "zstd")
+APT = ["krita", "python3-pyqt5", "xvfb", "xdotool", "mmdebstrap", "zstd", "openssh-server"]
+TOOLS = ("krita", "xvfb-run", "xdotool", "mmdebstrap", "zstd", "/usr/sbin/sshd")   # sshd: for the ssh backend tests
 
 
 def ensure_krita():
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    missing = [tool for tool in TOOLS if not (os.path.exists(tool) if os.path.isabs(tool) else shutil.which(tool))]
     if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):

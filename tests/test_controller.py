@@ -14,7 +14,7 @@ import pytest
 
 from backend import images
 from helpers import REPO, sample, venv_python
-from krita_nst import __version__
+from krita_nst import __version__, backends
 from krita_nst.controller import Busy, Controller
 from krita_nst.job import CANCELLED, DONE, FAILED
 from krita_nst.qt import QCoreApplication
@@ -50,7 +50,7 @@ def app():
 
 @pytest.fixture
 def controller(app, tmp_path):
-    ctl = Controller(lambda: (venv_python(), REPO), lambda: str(tmp_path / "backend.log"))
+    ctl = Controller(lambda: backends.local(venv_python(), REPO, os.getpid()), lambda: str(tmp_path / "backend.log"))
     messages = []
     ctl.message.connect(messages.append)
     ctl.messages = messages
@@ -171,7 +171,7 @@ def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp
         sys.stdout.buffer.flush()
         sys.stdin.buffer.read()
     """ % REPO))
-    ctl = Controller(lambda: (sys.executable, str(fake)), lambda: str(tmp_path / "backend.log"))
+    ctl = Controller(lambda: backends.local(sys.executable, str(fake)), lambda: str(tmp_path / "backend.log"))
     try:
         job, layer = submit(ctl, SMALL)
         failures = []
@@ -187,7 +187,7 @@ def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp
 
 def test_style_choices_are_per_document_and_dropped_when_it_closes(app, tmp_path):
     open_documents = {"a", "b"}
-    ctl = Controller(lambda: (venv_python(), REPO), lambda: str(tmp_path / "backend.log"),
+    ctl = Controller(lambda: backends.local(venv_python(), REPO, os.getpid()), lambda: str(tmp_path / "backend.log"),
                      is_open=lambda document: document in open_documents)
     changed = []
     ctl.style_changed.connect(lambda: changed.append(True))

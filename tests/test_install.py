@@ -57,3 +57,18 @@ def test_removing_takes_out_only_that_key(tmp_path):
     assert path.read_text() == KRITARC
     install.set_ini_value(str(path), "python", "enable_krita_nst", None)   # absent: nothing changes
     assert path.read_text() == KRITARC
+
+
+def test_remote_validates_the_spec_and_local_sets_it_back(tmp_path, capsys):
+    path, krita = tmp_path / "kritarc", str(tmp_path / "krita")
+    path.write_text(KRITARC)
+    assert install.main(["--remote", "gpu-box:/x", "--kritarc", str(path), "--krita-dir", krita]) == 2
+    assert "`backend`" in capsys.readouterr().out and path.read_text() == KRITARC
+    assert install.main(["--remote", "ssh://gpu-box/x", "--ssh-options", "-i 'open", "--kritarc", str(path),
+                         "--krita-dir", krita]) == 2
+    assert "`ssh_options`" in capsys.readouterr().out and path.read_text() == KRITARC
+    path.write_text(KRITARC + "backend=ssh://gpu-box/x\nssh_options=-i k\n")
+    assert install.main(["--remote", "local", "--kritarc", str(path), "--krita-dir", krita]) == 0
+    text = path.read_text()
+    assert "backend=local" in text and "ssh_options" not in text and "strength=70" in text
+    assert os.path.exists(os.path.join(krita, "pykrita", "krita_nst", "backends.py"))

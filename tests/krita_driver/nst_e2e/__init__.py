@@ -195,6 +195,8 @@ def scenario_full():
     from krita_nst import config
     with open(config.plugin_log_path(), encoding="utf-8") as f:
         results["plugin_log"] = f.read()
+    from krita_nst import docker
+    results["backend_label"] = [w.device.text() for w in QApplication.allWidgets() if isinstance(w, docker.StyleDocker)]
 
 
 def scenario_kill():
