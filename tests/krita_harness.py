@@ -21,6 +21,10 @@ SEEN: Dict[str, Dict[str, str]] = {}   # krita version asked for -> what the dri
 HOST = "5.1"
 ROOTS = ("5.3", "6.0", "5.2")     # the ones CI proves, newest Krita 5 and 6 first
 SCREEN = "-screen 0 1400x1000x24"
+# Under load Krita was seen starting before Xvfb took connections ("could not connect to display"):
+# wait until the display answers, then start Krita.
+KRITA = ('for i in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done; '
+         'exec krita --nosplash')
 
 
 def available(krita: str = HOST) -> bool:
@@ -96,12 +100,12 @@ class Profile:
             env = dict(os.environ, PATH=_plain_path(), **env)
             for name in ("PYTHONHOME", "VIRTUAL_ENV"):
                 env.pop(name, None)
-            krita = ["xvfb-run", "-a", "-s", SCREEN, shutil.which("krita") or "krita", "--nosplash"]
+            krita = ["xvfb-run", "-a", "-s", SCREEN, "/bin/sh", "-c", KRITA]
             stderr = _run(krita, env, timeout)
             subprocess.run(["/usr/bin/python3"] + leftovers, check=True)
         else:
-            script = 'xvfb-run -a -s "%s" krita --nosplash; code=$?; python3 "$@"; exit $code' % SCREEN
-            argv = krita_roots.command(self.krita, ["/bin/sh", "-c", script, "-"] + leftovers,
+            script = 'xvfb-run -a -s "$1" /bin/sh -c "$2"; code=$?; shift 2; python3 "$@"; exit $code'
+            argv = krita_roots.command(self.krita, ["/bin/sh", "-c", script, "-", SCREEN, KRITA] + leftovers,
                                        binds=[self.home, out, SAMPLES] + self.binds, env=env)
             stderr = _run(argv, None, timeout)
         results_file = out / "results.json"
