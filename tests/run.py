@@ -52,7 +52,8 @@ def main():
         print("[tests] $ " + " ".join(check), flush=True)
         if subprocess.run([python, "-m"] + check, cwd=ROOT, env=env).returncode != 0:
             return 1
-    return subprocess.run([python, "-m", "pytest", "-v", "-rs", os.path.join(ROOT, "tests")] + sys.argv[1:],
+    return subprocess.run([python, "-m", "pytest", "-v", "-rs", "--durations=30", os.path.join(ROOT, "tests")]
+                          + sys.argv[1:],
                           cwd=ROOT, env=env).returncode
 
 

@@ -3,7 +3,7 @@ ssh:// address of a throwaway sshd on 127.0.0.1 (tests/ssh_server.py) whose chec
 
 import pytest
 from ssh_server import ssh_server  # noqa: F401  (the fixture)
-from test_krita_e2e import SETTINGS
+from test_krita_e2e import SETTINGS, check_full_scenario
 
 import krita_harness
 from krita_harness import HOST
@@ -15,20 +15,9 @@ def test_full_scenario_in_real_krita_over_ssh(tmp_path, ssh_server):  # noqa: F8
     profile.install()
     # One [krita_nst] group: the job settings and where the backend runs.
     profile.set("krita_nst", dict(SETTINGS, backend=ssh_server.spec(), ssh_options=ssh_server.options()))
-    results, _ = profile.launch("full")
+    results, out = profile.launch("full")
     assert results.get("ok"), results.get("error") or results
-    for how in ("action", "shortcut"):
-        run = results[how]
-        assert run["state"] == "done", run
-        assert run["result_index"] == run["content_index"] + 1 and run["bounds_match"]
-        assert len({p["hash"] for p in run["previews"]}) >= 2, run["previews"]
-        assert run["final_name"] == "Content \u00d7 Style"
-    assert results["after"] == results["before"], "the content or style layer was written"
-    cancel = results["cancel"]
-    assert cancel["busy_message"] and "Already stylising" in cancel["busy_message"][0]
-    assert cancel["layers_added_by_second"] == 0
-    assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
-    assert cancel["cancel_seconds"] < 10
+    check_full_scenario(results, out)
     assert any(label.endswith(" on 127.0.0.1") for label in results["backend_label"]), results["backend_label"]
     assert results["leftover_backends"] == []
     assert ssh_server.wait_no_backends() == [], "a remote backend outlived Krita"
