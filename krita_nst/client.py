@@ -1,7 +1,7 @@
 """The backend child process: started on first use, kept warm, stopped with Krita."""
 
 import os
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 from . import __version__, backends, settings, wire
 from .qt import QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
@@ -35,9 +35,6 @@ class BackendClient(QObject):
         process = self._process
         return int(process.processId()) if process is not None and self.running() else None
 
-    def command(self) -> List[str]:
-        return list(self.backend.argv)
-
     def start(self) -> None:
         if self.running():
             return
@@ -60,7 +57,7 @@ class BackendClient(QObject):
         process.errorOccurred.connect(self._on_error)
         self._process, self._stopping = process, False
         self._decoder = wire.Decoder("the backend's stdout")
-        command = self.command()
+        command = list(self.backend.argv)
         process.start(command[0], command[1:])
         if self._job_object is None:
             self._job_object = KillOnCloseJob()
@@ -90,11 +87,8 @@ class BackendClient(QObject):
         self._process = None
 
     def log_tail(self, lines: int = 5) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return "".join(f.readlines()[-lines:]).strip()
-        except OSError:
-            return ""
+        """The last lines this start of the backend wrote (the log keeps every start's)."""
+        return "\n".join(self.log_since_start().strip().splitlines()[-lines:])
 
     def _on_output(self) -> None:
         process = self._process

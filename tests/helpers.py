@@ -21,7 +21,8 @@ def venv_python() -> str:
 
 def child_env() -> dict:
     """The environment for a backend child process, as the plugin makes it (no PYTHONPATH)."""
+    from krita_nst.client import STRIPPED_ENV  # the plugin's own list (imports Qt: only when called)
     env = dict(os.environ)
-    for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
+    for name in STRIPPED_ENV:
         env.pop(name, None)
     return env
