@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import torch
 
 from krita_nst.settings import check_settings
-from krita_nst.wire import MAX_PIXELS, Image
+from krita_nst.wire import ENCODINGS, MAX_PIXELS, RAW, Image
 
 from . import device, engine, images
 from .device import Runtime
@@ -28,12 +28,20 @@ def working_pixel_budget(runtime):
     return max(64 * 64, int(free * HEADROOM / per_pixel))
 
 
-def _check_image(image, what):
+def _tensors(image, what):
+    """A wire image's (rgb, alpha) tensors, or an InputError that names it."""
     if not isinstance(image, Image):
         raise InputError("%s is missing or is not an image" % what)
     if image.width * image.height > MAX_PIXELS:
         raise InputError("%s is %dx%d px, more than this backend takes (%d megapixels); crop or scale it down"
                          % (what, image.width, image.height, MAX_PIXELS // (1024 * 1024)))
+    try:
+        rgb, alpha = images.from_wire(image)
+    except ValueError as exc:
+        raise InputError("%s cannot be read: %s" % (what, exc)) from None
+    if alpha is not None and float(alpha.max()) == 0.0:
+        raise InputError("%s is fully transparent: there is nothing in it to use" % what)
+    return rgb, alpha
 
 
 def from_message(fields: Dict[str, Any]) -> Tuple[Any, List[Tuple[Any, Any]], Dict[str, Any]]:
@@ -52,6 +60,8 @@ def from_message(fields: Dict[str, Any]) -> Tuple[Any, List[Tuple[Any, Any]], Di
         if unknown:
             raise InputError("style %d has unknown field(s): %s" % (i + 1, ", ".join(map(str, unknown))))
         pairs.append((style.get("image"), style.get("weight", 1.0)))
+    if fields.get("encoding", RAW) not in ENCODINGS:
+        raise InputError("encoding must be one of %s, not %.100r" % (", ".join(ENCODINGS), fields.get("encoding")))
     settings = fields.get("settings")
     if settings is None:
         settings = {}
@@ -61,26 +71,17 @@ def from_message(fields: Dict[str, Any]) -> Tuple[Any, List[Tuple[Any, Any]], Di
 
 
 def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tuple[Image, float]],
-        settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
+        settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False, encoding: str = RAW,
         ) -> Iterator[Tuple[engine.Progress, Optional[Image]]]:
     """Yield (engine.Progress, wire Image or None); the image is a preview, or the result when done.
 
-    content: wire Image.  styles: [(wire Image, weight)].  Output images have the content's layout
-    and, for the result, its size; previews have the working size of their scale.
+    content: wire Image.  styles: [(wire Image, weight)], raw or PNG.  Output images have the content's
+    layout (RGBA8 when encoding is PNG) and, for the result, its size; previews have the working size.
     """
     settings = check_settings(settings)
-    _check_image(content, "the content image")
-    for i, (style, _) in enumerate(styles):
-        _check_image(style, "style image %d" % (i + 1))
-    rgb, alpha = images.from_wire(content)
-    if alpha is not None and float(alpha.max()) == 0.0:
-        raise InputError("the content layer is fully transparent: there is nothing to stylise")
-    style_tensors = []
-    for i, (style, weight) in enumerate(styles):
-        style_rgb, style_alpha = images.from_wire(style)
-        if style_alpha is not None and float(style_alpha.max()) == 0.0:
-            raise InputError("style image %d is fully transparent: there is no style to take from it" % (i + 1))
-        style_tensors.append((style_rgb, weight))
+    rgb, alpha = _tensors(content, "the content image")
+    style_tensors = [(_tensors(style, "style image %d" % (i + 1))[0], weight)
+                     for i, (style, weight) in enumerate(styles)]
     model.pooling = settings["pooling"]
     for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,
                                    max_pixels=working_pixel_budget(runtime)):
@@ -88,5 +89,5 @@ def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tup
         if progress.image is not None:
             h, w = progress.image.shape[-2:]
             a = None if alpha is None else images.resize(alpha, h, w)
-            image = images.to_wire(progress.image, a, content.format)
+            image = images.encoded(images.to_wire(progress.image, a, content.format), encoding)
         yield progress, image

@@ -127,7 +127,8 @@ def _run_job(message, model, runtime, inbox, writer):
         content, styles, job_settings = jobs.from_message(message.fields)
         last_step = 0
         meter = device.MemoryMeter(runtime)
-        for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop):
+        for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop,
+                                        message.get("encoding", wire.RAW)):
             last_step = progress.step
             if progress.done:
                 writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),

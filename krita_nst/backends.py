@@ -30,6 +30,7 @@ class Backend(NamedTuple):
     argv: Tuple[str, ...]
     cwd: str           # the folder to start argv in ("" for ssh: the remote `cd` does it)
     host: str = ""     # "" for this machine
+    transfer: str = "raw"   # how images travel: raw on a local pipe (fastest), "png" over a network
 
     def where(self) -> str:
         """' on HOST' for a remote backend, '' for this machine (appended to descriptions)."""
@@ -112,7 +113,7 @@ def ssh(spec: SshSpec, program: str = "ssh", check: bool = False) -> Backend:
         argv += ["-p", str(spec.port)]
     argv += list(spec.options)
     argv += ["%s@%s" % (spec.user, spec.host) if spec.user else spec.host, remote_command(spec.path, check)]
-    return Backend(tuple(argv), "", spec.host)
+    return Backend(tuple(argv), "", spec.host, "png")
 
 
 def ssh_failure(host: str, code: int, said: str, spoke: bool) -> str:

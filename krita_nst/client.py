@@ -4,6 +4,7 @@ import os
 from typing import Any, Optional
 
 from . import __version__, backends, settings, wire
+from .decoder import Decoder
 from .qt import QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
 from .winjob import KillOnCloseJob
 
@@ -23,7 +24,7 @@ class BackendClient(QObject):
         self._log_start = 0        # where this start's part of the log begins
         self._spoke = False        # whether this start's backend sent its hello
         self._process: Optional[Any] = None
-        self._decoder = wire.Decoder("the backend's stdout")
+        self._decoder = Decoder("the backend's stdout")
         self._stopping = False
         self._job_object: Optional[KillOnCloseJob] = None
 
@@ -56,7 +57,7 @@ class BackendClient(QObject):
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
         self._process, self._stopping = process, False
-        self._decoder = wire.Decoder("the backend's stdout")
+        self._decoder = Decoder("the backend's stdout")
         command = list(self.backend.argv)
         process.start(command[0], command[1:])
         if self._job_object is None:
@@ -134,8 +135,9 @@ class BackendClient(QObject):
             self.died.emit(backends.ssh_failure(self.backend.host, -1 if killed else code, self.log_since_start(),
                                                 self._spoke) + "\n(the whole log: %s)" % self.log_path)
             return
-        self.died.emit("The backend stopped unexpectedly (exit code %s). Its log, %s, ends with:\n%s"
-                       % (code, self.log_path, self.log_tail()))
+        how = "killed by signal %s" % code if status == QProcess.ExitStatus.CrashExit else "exit code %s" % code
+        self.died.emit("The backend stopped unexpectedly (%s). Its log, %s, ends with:\n%s"
+                       % (how, self.log_path, self.log_tail()))
 
     def _on_error(self, error: Any) -> None:
         if error == QProcess.ProcessError.FailedToStart and self.sender() is self._process:

@@ -9,7 +9,7 @@ real backend process.
 import itertools
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import backends, settings, wire
+from . import backends, pixels, settings, wire
 from .client import BackendClient
 from .job import Job, ResultTarget
 from .qt import QObject, pyqtSignal
@@ -82,14 +82,17 @@ class Controller(QObject):
         """Send a job to the backend; its previews and result go to target.
 
         styles: [{"image": wire.Image, "weight": float}].  If anything fails before the job is
-        sent, the target is discarded and the controller stays free.
+        sent, the target is discarded and the controller stays free.  Over ssh the images travel as PNG.
         """
         try:
             self.check_idle()
             checked = settings.check_settings(job_settings)
             client = self.backend()
+            encoding = client.backend.transfer
+            styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
             job = Job(next(self._ids), target, name, self._send_cancel)
-            client.send(wire.JOB, id=job.id, content=content, styles=styles, settings=checked)
+            client.send(wire.JOB, id=job.id, content=pixels.encoded(content, encoding), styles=styles,
+                        settings=checked, encoding=encoding)
         except BaseException:
             target.discard()
             raise

@@ -9,6 +9,7 @@ import time
 from typing import Any, Callable, Optional, Protocol
 
 from . import wire
+from .pixels import PixelError
 from .qt import QObject, QTimer, pyqtSignal
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
@@ -111,7 +112,12 @@ class Job(QObject):
     def _write(self, image: wire.Image) -> bool:
         if not self._check_target():
             return False
-        self.target.write(image)
+        try:
+            self.target.write(image)
+        except PixelError as exc:
+            self.cancel()
+            self.fail(str(exc))
+            return False
         self.previews += 1
         return True
 

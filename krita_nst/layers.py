@@ -1,14 +1,15 @@
 """Every call into Krita's documents and layers: reading pixels, creating, filling, naming and
 removing result layers.  Krita-version differences have their home here.
 
-Pixel conversions run in Qt's C++ (QImage), never in Python loops.
+Pixel conversions run in Qt's C++ (`pixels`), never in Python loops.
 """
 
 from typing import Any, Iterable, List, Optional, Tuple
 
 from krita import Krita
 
-from .qt import QImage, QPainter, QRect, Qt
+from .pixels import fit_to, masked
+from .qt import QRect
 from .wire import MAX_PIXELS, Image
 
 MAX_SIDE = 16384
@@ -119,30 +120,6 @@ def _to_srgb8(data: bytes, width: int, height: int, space: Tuple[str, str, str])
         scratch.close()
 
 
-def fit_to(image: Image, rect: Any) -> bytes:
-    """BGRA8 bytes of `image` scaled to the rect's size (previews come at the working size)."""
-    if (image.width, image.height) == (rect.width(), rect.height()):
-        return bytes(image.data)
-    # BGRA in memory is QImage's ARGB32 on little-endian machines (all that Krita runs on).
-    qimage = QImage(image.data, image.width, image.height, image.width * 4, QImage.Format.Format_ARGB32)
-    scaled = qimage.scaled(rect.width(), rect.height(), Qt.AspectRatioMode.IgnoreAspectRatio,
-                           Qt.TransformationMode.SmoothTransformation)
-    scaled = scaled.convertToFormat(QImage.Format.Format_ARGB32)
-    return bytes(scaled.constBits().asstring(scaled.sizeInBytes()))
-
-
-def masked(data: bytes, mask: bytes, width: int, height: int) -> bytes:
-    """BGRA8 pixels with their alpha multiplied by the mask (one byte a pixel), in Qt's C++."""
-    image = QImage(data, width, height, width * 4, QImage.Format.Format_ARGB32).convertToFormat(
-        QImage.Format.Format_ARGB32_Premultiplied)
-    painter = QPainter(image)
-    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
-    painter.drawImage(0, 0, QImage(mask, width, height, width, QImage.Format.Format_Alpha8))
-    painter.end()
-    image = image.convertToFormat(QImage.Format.Format_ARGB32)
-    return bytes(image.constBits().asstring(image.sizeInBytes()))
-
-
 class ResultLayer:
     """A new paint layer right above the content layer that a job fills within rect; with a mask
     (a selection), transparent where the mask is."""
@@ -162,7 +139,7 @@ class ResultLayer:
     def write(self, image: Image) -> None:
         """Replace the layer's pixels inside its rect with the image, and show it."""
         rect = self.rect
-        data = fit_to(image, rect)
+        data = fit_to(image, rect.width(), rect.height())
         if self.mask is not None:
             data = masked(data, self.mask, rect.width(), rect.height())
         self.node.setPixelData(data, rect.x(), rect.y(), rect.width(), rect.height())

@@ -38,6 +38,8 @@ QRect = QtCore.QRect
 QProcess = QtCore.QProcess
 QProcessEnvironment = QtCore.QProcessEnvironment
 QIODevice = QtCore.QIODevice
+QBuffer = QtCore.QBuffer
+QByteArray = QtCore.QByteArray
 QCoreApplication = QtCore.QCoreApplication
 pyqtSignal = QtCore.pyqtSignal
 # QtGui

@@ -8,7 +8,8 @@ A frame is::
 
 The header always has ``type`` and ``blobs`` (the byte length of each raw blob, in order); the
 payload is those blobs back to back.  Images travel as raw pixels, never base64: in the JSON an
-image is ``{"$image": blob_index, "width": W, "height": H, "format": F}``.  ``encode`` and
+image is ``{"$image": blob_index, "width": W, "height": H, "format": F}``, plus ``"encoding": "png"`` when
+its blob is a PNG file of those pixels rather than the pixels (ssh links are slow; a pipe is not).  ``encode`` and
 ``decode`` turn :class:`Image` objects anywhere inside the fields into that form and back.
 """
 
@@ -16,9 +17,9 @@ import json
 import struct
 from typing import Any, BinaryIO, Dict, List, Optional
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 MAGIC = b"NST1"
-_PREFIX = struct.Struct(">4sI")
+PREFIX = struct.Struct(">4sI")
 MAX_HEADER = 1 << 20          # a header is small JSON; anything bigger is garbage
 MAX_PAYLOAD = 1 << 32         # 4 GiB: above any layer Krita can hold in memory sensibly
 MAX_PIXELS = 64 * 1024 * 1024  # 8192 x 8192: the biggest image a message may carry, refused from its header
@@ -26,9 +27,11 @@ _SKIP_CHUNK = 1 << 20         # an invalid message's payload is read and dropped
 
 # Message types.  Plugin -> backend: JOB, CANCEL.  Backend -> plugin: the rest.
 HELLO = "hello"         # protocol, settings_schema, backend_version, torch_version, device
-JOB = "job"             # id, content (Image), styles ([{"image": Image, "weight": w}]), settings
-PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, seconds, preview (Image), note (optional)
-RESULT = "result"       # id, image (Image), seconds, steps, losses, peak_memory_mib
+JOB = "job"             # id, content (Image), styles ([{"image": Image, "weight": w}]), settings,
+                        # encoding (optional: "png" asks for PNG images back), key (optional: see warm)
+PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, seconds, preview (Image), note (optional),
+                        # warm (true: started from the last result of the job's key)
+RESULT = "result"       # id, image (Image), seconds, steps, losses, peak_memory_mib, warm
 CANCEL = "cancel"       # id
 CANCELLED = "cancelled" # id, step
 ERROR = "error"         # id (or None), message (for a person), detail (for the log)
@@ -37,6 +40,9 @@ TYPES = (HELLO, JOB, PROGRESS, RESULT, CANCEL, CANCELLED, ERROR)
 # Pixel layouts, 8 bits per channel, straight (not premultiplied) alpha, rows top to bottom.
 # BGRA8 is what Krita's RGBA/U8 layers hold in memory, so the plugin sends it untouched.
 FORMATS = {"RGBA8": 4, "BGRA8": 4, "RGB8": 3, "GRAYA8": 2, "GRAY8": 1}
+# How an image's blob holds its pixels: as they are, or as a PNG file (whose format is RGBA8).
+RAW, PNG = "raw", "png"
+ENCODINGS = (RAW, PNG)
 
 
 class ProtocolError(Exception):
@@ -56,8 +62,10 @@ class BadMessage(ProtocolError):
 
 
 def _image_problem(width: Any, height: Any, format: Any, size: int, max_pixels: Optional[int] = None,
-                   ) -> Optional[str]:
-    """Why these fields cannot be an image with `size` bytes of pixels; None when they can."""
+                   encoding: Any = RAW) -> Optional[str]:
+    """Why these fields cannot be an image with a `size` bytes blob; None when they can."""
+    if encoding not in ENCODINGS:
+        return "unknown image encoding %r (known: %s)" % (encoding, ", ".join(ENCODINGS))
     if format not in FORMATS:
         return "unknown pixel format %r (known: %s)" % (format, ", ".join(FORMATS))
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in (width, height)):
@@ -68,28 +76,36 @@ def _image_problem(width: Any, height: Any, format: Any, size: int, max_pixels: 
         return "%dx%d px is more than the %d megapixels the backend takes; crop or scale it down" \
             % (width, height, max_pixels // (1024 * 1024))
     expected = width * height * FORMATS[format]
+    if encoding == PNG:   # its size is unknown until decoded, but deflate never grows data by much
+        if format != "RGBA8":
+            return "a PNG image's format is RGBA8, not %s" % format
+        if not 0 < size <= expected + expected // 8 + (1 << 16):
+            return "a %dx%d PNG cannot be %d bytes" % (width, height, size)
+        return None
     if size != expected:
         return "%dx%d %s needs %d bytes, got %d" % (width, height, format, expected, size)
     return None
 
 
 class Image:
-    """Raw pixels with their size and layout."""
+    """Pixels with their size and layout: raw, or (encoding PNG) a PNG file of them."""
 
-    __slots__ = ("width", "height", "format", "data")
+    __slots__ = ("width", "height", "format", "data", "encoding")
 
-    def __init__(self, width: int, height: int, format: str, data: bytes) -> None:
-        problem = _image_problem(width, height, format, len(data))
+    def __init__(self, width: int, height: int, format: str, data: bytes, encoding: str = RAW) -> None:
+        problem = _image_problem(width, height, format, len(data), encoding=encoding)
         if problem:
             raise ProtocolError(problem)
         self.width, self.height, self.format, self.data = int(width), int(height), format, data
+        self.encoding = encoding
 
     def __repr__(self):
-        return "Image(%dx%d %s)" % (self.width, self.height, self.format)
+        return "Image(%dx%d %s%s)" % (self.width, self.height, self.format,
+                                      "" if self.encoding == RAW else " " + self.encoding)
 
     def __eq__(self, other):
-        return (isinstance(other, Image) and (self.width, self.height, self.format) ==
-                (other.width, other.height, other.format) and bytes(self.data) == bytes(other.data))
+        return (isinstance(other, Image) and (self.width, self.height, self.format, self.encoding) ==
+                (other.width, other.height, other.format, other.encoding) and bytes(self.data) == bytes(other.data))
 
 
 class Message:
@@ -119,8 +135,11 @@ def encode(type: str, **fields: Any) -> bytes:
     def lift(value: Any) -> Any:
         if isinstance(value, Image):
             blobs.append(value.data)
-            return {"$image": len(blobs) - 1, "width": value.width, "height": value.height,
-                    "format": value.format}
+            lifted = {"$image": len(blobs) - 1, "width": value.width, "height": value.height,
+                      "format": value.format}
+            if value.encoding != RAW:
+                lifted["encoding"] = value.encoding
+            return lifted
         if isinstance(value, dict):
             return {k: lift(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -131,10 +150,10 @@ def encode(type: str, **fields: Any) -> bytes:
     header["type"] = type
     header["blobs"] = [len(b) for b in blobs]
     raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    return b"".join([_PREFIX.pack(MAGIC, len(raw)), raw] + [bytes(b) for b in blobs])
+    return b"".join([PREFIX.pack(MAGIC, len(raw)), raw] + [bytes(b) for b in blobs])
 
 
-def _parse_header(raw):
+def parse_header(raw):
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -149,7 +168,7 @@ def _parse_header(raw):
     return header
 
 
-def _header_problem(header):
+def header_problem(header):
     """Why a parsed header's images cannot be decoded (named by where they sit), from the header alone."""
     blobs = header["blobs"]
 
@@ -159,7 +178,7 @@ def _header_problem(header):
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
                 return "%s: bad image reference %.200r" % (where, value)
             problem = _image_problem(value.get("width"), value.get("height"), value.get("format"),
-                                     blobs[index], MAX_PIXELS)
+                                     blobs[index], MAX_PIXELS, value.get("encoding", RAW))
             return problem and "%s: %s" % (where, problem)
         if isinstance(value, dict):
             children = [("%s.%s" % (where, k) if where else k, v) for k, v in value.items()]
@@ -172,15 +191,15 @@ def _header_problem(header):
     return walk({k: v for k, v in header.items() if k not in ("type", "blobs")}, "")
 
 
-def _bad_message(header, problem):
+def bad_message(header, problem):
     job_id = header.get("id")
     if not isinstance(job_id, (str, int, float)):
         job_id = None
     return BadMessage("invalid %s message: %s" % (header["type"], problem), header["type"], job_id)
 
 
-def _restore(header, payload):
-    """The Message of a header checked by _header_problem and its payload."""
+def restore(header, payload):
+    """The Message of a header checked by header_problem and its payload."""
     blobs, offset = [], 0
     for n in header.pop("blobs"):
         blobs.append(payload[offset:offset + n])
@@ -190,7 +209,8 @@ def _restore(header, payload):
     def unlift(value):
         if isinstance(value, dict):
             if "$image" in value:
-                return Image(value["width"], value["height"], value["format"], blobs[value["$image"]])
+                return Image(value["width"], value["height"], value["format"], blobs[value["$image"]],
+                             value.get("encoding", RAW))
             return {k: unlift(v) for k, v in value.items()}
         if isinstance(value, list):
             return [unlift(v) for v in value]
@@ -199,8 +219,8 @@ def _restore(header, payload):
     return Message(type, unlift(header))
 
 
-def _check_prefix(prefix: bytes, source: str) -> int:
-    magic, length = _PREFIX.unpack(prefix)
+def check_prefix(prefix: bytes, source: str) -> int:
+    magic, length = PREFIX.unpack(prefix)
     if magic != MAGIC:
         raise ProtocolError("%s carries something that is not a krita-nst message (it starts with %r); "
                             "is something else writing to it?" % (source, bytes(prefix[:16])))
@@ -239,71 +259,16 @@ def read_message(stream: BinaryIO, source: str = "the stream") -> Optional[Messa
     well-framed message whose images are invalid or too big (its payload skipped, not stored: the
     stream stays in step), ProtocolError for anything else (the stream cannot be trusted any more).
     """
-    first = stream.read(_PREFIX.size)
+    first = stream.read(PREFIX.size)
     if not first:
         return None
-    prefix = first + _read_exactly(stream, _PREFIX.size - len(first), "prefix") \
-        if len(first) < _PREFIX.size else first
-    header = _parse_header(_read_exactly(stream, _check_prefix(prefix, source), "header"))
+    prefix = first + _read_exactly(stream, PREFIX.size - len(first), "prefix") \
+        if len(first) < PREFIX.size else first
+    header = parse_header(_read_exactly(stream, check_prefix(prefix, source), "header"))
     size = sum(header["blobs"])
-    problem = _header_problem(header)
+    problem = header_problem(header)
     if problem:
         _skip(stream, size)
-        raise _bad_message(header, problem)
+        raise bad_message(header, problem)
     payload = _read_exactly(stream, size, "payload")
-    return _restore(header, payload)
-
-
-class Decoder:
-    """Incremental decoder for a non-blocking reader (the plugin's QProcess): feed bytes, get messages.
-
-    A well-framed but invalid message raises BadMessage once its payload has been dropped; the
-    decoder stays in step, and messages decoded before it come back from the next feed.
-    """
-
-    def __init__(self, source: str = "the stream") -> None:
-        self._buffer = bytearray()
-        self._header: Optional[Dict[str, Any]] = None
-        self._source = source
-        self._bad: Optional[BadMessage] = None
-        self._skip = 0
-        self._ready: List[Message] = []
-
-    def feed(self, data: bytes) -> List[Message]:
-        self._buffer += data
-        messages, self._ready = self._ready, []
-        while True:
-            if self._bad is not None:
-                dropped = min(self._skip, len(self._buffer))
-                del self._buffer[:dropped]
-                self._skip -= dropped
-                if self._skip:
-                    break
-                bad, self._bad, self._ready = self._bad, None, messages
-                raise bad
-            if self._header is None:
-                if len(self._buffer) < _PREFIX.size:
-                    break
-                length = _check_prefix(bytes(self._buffer[:_PREFIX.size]), self._source)
-                if len(self._buffer) < _PREFIX.size + length:
-                    break
-                self._header = _parse_header(bytes(self._buffer[_PREFIX.size:_PREFIX.size + length]))
-                del self._buffer[:_PREFIX.size + length]
-                problem = _header_problem(self._header)
-                if problem:
-                    self._bad, self._skip = _bad_message(self._header, problem), sum(self._header["blobs"])
-                    self._header = None
-                    continue
-            size = sum(self._header["blobs"])
-            if len(self._buffer) < size:
-                break
-            payload = bytes(self._buffer[:size])
-            del self._buffer[:size]
-            header, self._header = self._header, None
-            messages.append(_restore(header, payload))
-        return messages
-
-    @property
-    def pending(self) -> int:
-        """Bytes of an unfinished message; non-zero at end of stream means it was cut short."""
-        return len(self._buffer) + self._skip + (1 if self._header is not None or self._bad is not None else 0)
+    return restore(header, payload)

@@ -24,7 +24,8 @@ def frame(type, **fields):
     def lift(value):
         if isinstance(value, wire.Image):
             blobs.append(bytes(value.data))
-            return {"$image": len(blobs) - 1, "width": value.width, "height": value.height, "format": value.format}
+            return {"$image": len(blobs) - 1, "width": value.width, "height": value.height, "format": value.format,
+                    "encoding": value.encoding}
         if isinstance(value, dict):
             return {k: lift(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -50,8 +51,8 @@ def raw_job(job_id, content_ref, blob, style_ref=None, style_blob=b""):
     return wire.MAGIC + struct.pack(">I", len(raw)) + raw + b"".join(blobs)
 
 
-def ref(width=4, height=4, format="BGRA8", index=0):
-    return {"$image": index, "width": width, "height": height, "format": format}
+def ref(width=4, height=4, format="BGRA8", index=0, **more):
+    return dict({"$image": index, "width": width, "height": height, "format": format}, **more)
 
 
 def clear(w, h):
@@ -94,6 +95,9 @@ BAD_JOBS = {
     "content not an image": (job(content={"width": 4, "height": 4}), "content image is missing or is not"),
     "content 1x1": (job(content=wire.Image(1, 1, "RGBA8", b"\x80\x80\x80\xff")), "too small to stylise"),
     "content transparent": (job(content=clear(32, 32)), "fully transparent"),
+    "content a broken PNG": (job(content=wire.Image(32, 32, "RGBA8", b"\x89PNG broken", "png")),
+                             "the content image cannot be read: it is not a readable PNG file"),
+    "encoding unknown": (job(encoding="webp"), "encoding must be one of raw, png"),
     "styles an object": (job(styles={"image": STYLE}), "styles must be a list"),
     "styles text": (job(styles="starry night"), "styles must be a list"),
     "no styles": (job(styles=[]), "no style image given"),
@@ -111,6 +115,7 @@ BAD_JOBS = {
     "short blob": (lambda i: raw_job(i, ref(), bytes(63)), "content: 4x4 BGRA8 needs 64 bytes, got 63"),
     "long blob": (lambda i: raw_job(i, ref(), bytes(65)), "needs 64 bytes, got 65"),
     "unknown format": (lambda i: raw_job(i, ref(format="CMYK8"), bytes(64)), "unknown pixel format 'CMYK8'"),
+    "PNG declared BGRA8": (lambda i: raw_job(i, ref(encoding="png"), bytes(64)), "a PNG image's format is RGBA8"),
     "width 0": (lambda i: raw_job(i, ref(width=0), b""), "an image needs at least one pixel, got 0x4"),
     "height negative": (lambda i: raw_job(i, ref(height=-4), b""), "at least one pixel"),
     "width text": (lambda i: raw_job(i, ref(width="4"), bytes(64)), "width and height must be whole numbers"),

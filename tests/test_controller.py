@@ -14,7 +14,7 @@ import pytest
 
 from backend import images
 from helpers import REPO, sample, venv_python
-from krita_nst import __version__, backends
+from krita_nst import __version__, backends, pixels, wire
 from krita_nst.controller import Busy, Controller
 from krita_nst.job import CANCELLED, DONE, FAILED
 from krita_nst.qt import QCoreApplication
@@ -131,7 +131,7 @@ def test_backend_killed_mid_run_marks_partial_then_a_fresh_backend_works(app, co
     os.kill(pid, signal.SIGKILL)
     spin(app, lambda: not job.running(), 30, "the failure")
     assert job.state == FAILED and layer.marks == ["partial"]
-    assert failures and "stopped unexpectedly" in failures[0]
+    assert failures and "stopped unexpectedly (killed by signal 9)" in failures[0]
     job, _ = submit(controller, SMALL)
     spin(app, lambda: not job.running(), what="a job on a fresh backend")
     assert job.state == DONE and controller.backend_pid() not in (None, pid)
@@ -200,3 +200,29 @@ def test_style_choices_are_per_document_and_dropped_when_it_closes(app, tmp_path
     ctl.forget_closed_documents()
     assert ctl.style_ids("b") == [] and ctl.style_ids("a") == ["style-a2"]
     assert ctl.backend_pid() is None   # nothing started a backend
+
+
+def test_over_a_png_link_images_travel_as_png_both_ways(app, tmp_path):
+    """What an ssh backend gets (transfer=png), on a local pipe: the same job, PNG frames both ways."""
+    where = backends.local(venv_python(), REPO, os.getpid())._replace(transfer="png")
+    ctl = Controller(lambda: where, lambda: str(tmp_path / "backend.log"))
+    try:
+        job, layer = submit(ctl, SMALL)
+        spin(app, lambda: not job.running(), what="the job over PNG")
+        assert job.state == DONE and layer.images
+        assert all(image.encoding == "png" for image in layer.images)
+        result = layer.images[-1]
+        assert (result.width, result.height) == (451, 300)
+        assert len(pixels.fit_to(result, 451, 300)) == 451 * 300 * 4
+    finally:
+        ctl.shutdown()
+
+
+def test_a_damaged_png_from_the_backend_fails_the_job_with_a_message(app, controller):
+    job, layer = submit(controller, LONG)
+    failures = []
+    job.failed.connect(failures.append)
+    layer.write = lambda image: pixels.fit_to(image, 8, 8)   # decode as ResultLayer does
+    job.handle(wire.Message(wire.PROGRESS, {"id": job.id, "step": 1, "total": 2, "preview": wire.Image(
+        8, 8, "RGBA8", b"\x89PNG broken", "png")}))
+    assert job.state == FAILED and "damaged 8x8 PNG" in failures[0] and not controller.busy()

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from krita_nst import wire
+from krita_nst.decoder import Decoder
 from krita_nst.wire import Image, ProtocolError
 
 
@@ -42,7 +43,7 @@ def test_stream_of_messages_and_clean_end():
 def test_decoder_byte_by_byte():
     data = wire.encode(wire.PROGRESS, id=1, step=2, total=9, losses={"style": 1.5}, preview=image()) + \
         wire.encode(wire.ERROR, id=1, message="bad")
-    decoder, got = wire.Decoder(), []
+    decoder, got = Decoder(), []
     for i in range(len(data)):
         got += decoder.feed(data[i:i + 1])
     assert [m.type for m in got] == [wire.PROGRESS, wire.ERROR]
@@ -60,7 +61,7 @@ def test_garbage_is_a_clear_error():
     with pytest.raises(ProtocolError, match="the backend's stdin carries something that is not a krita-nst message"):
         wire.read_message(io.BytesIO(b"Traceback (most recent call last):\n"), "the backend's stdin")
     with pytest.raises(ProtocolError, match="the backend's stdout carries something that is not a krita-nst"):
-        wire.Decoder("the backend's stdout").feed(b"hello world, this is not a frame")
+        Decoder("the backend's stdout").feed(b"hello world, this is not a frame")
     bad_json = wire.MAGIC + (5).to_bytes(4, "big") + b"{nope"
     with pytest.raises(ProtocolError, match="not valid JSON"):
         wire.read_message(io.BytesIO(bad_json))
@@ -130,12 +131,12 @@ def test_absurd_sizes_are_framing_errors_not_bad_messages():
 def test_decoder_reports_a_bad_message_in_step_and_keeps_the_others():
     bad = wire.encode(wire.JOB, id=2, content=image()).replace(b'"format":"BGRA8"', b'"format":"CMYK8"')
     data = wire.encode(wire.CANCEL, id=1) + bad + wire.encode(wire.CANCEL, id=3)
-    decoder = wire.Decoder()
+    decoder = Decoder()
     with pytest.raises(wire.BadMessage, match="unknown pixel format 'CMYK8'") as caught:
         decoder.feed(data)
     assert caught.value.id == 2
     assert [m["id"] for m in decoder.feed(b"")] == [1, 3] and decoder.pending == 0
-    decoder = wire.Decoder()  # the same, a byte at a time
+    decoder = Decoder()  # the same, a byte at a time
     got, errors = [], []
     for i in range(len(data)):
         try:
@@ -143,3 +144,16 @@ def test_decoder_reports_a_bad_message_in_step_and_keeps_the_others():
         except wire.BadMessage as exc:
             errors.append(exc.id)
     assert [m["id"] for m in got] == [1, 3] and errors == [2] and decoder.pending == 0
+
+
+def test_png_images_travel_with_their_declared_size_and_are_checked_from_the_header():
+    png = Image(4, 3, "RGBA8", b"\x89PNG...", "png")
+    back = wire.read_message(io.BytesIO(wire.encode(wire.JOB, id=1, content=png)))
+    assert back["content"] == png and back["content"].encoding == "png"
+    assert "encoding" not in json.dumps(wire.encode(wire.JOB, id=1, content=image())[8:60].decode("latin1"))
+    with pytest.raises(ProtocolError, match="format is RGBA8"):
+        Image(4, 3, "BGRA8", b"x", "png")
+    with pytest.raises(ProtocolError, match="cannot be"):
+        Image(4, 3, "RGBA8", b"x" * 10 ** 6, "png")
+    with pytest.raises(ProtocolError, match="unknown image encoding"):
+        Image(4, 3, "RGBA8", b"x", "jpeg")
