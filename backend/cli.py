@@ -79,6 +79,8 @@ def main(argv=None):
 
     p = sub.add_parser("serve", parents=[common], help="speak the wire format on stdin/stdout (for the plugin)")
     p.add_argument("--parent-pid", type=int, default=0, help="exit when this process exits")
+    p.add_argument("--link-timeout", type=float, default=0,
+                   help="exit when stdin is silent this many seconds (over ssh: the plugin pings; 0: never)")
 
     p = sub.add_parser("stylize", parents=[common], help="stylise an image file")
     p.add_argument("content")
@@ -94,7 +96,7 @@ def main(argv=None):
                         format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "serve":
         from .server import serve
-        return serve(args.weights, args.device, args.precision, args.parent_pid)
+        return serve(args.weights, args.device, args.precision, args.parent_pid, link_timeout=args.link_timeout)
     start = time.perf_counter()
     code = stylize_command(args)
     logging.debug("total %.1f s", time.perf_counter() - start)

@@ -39,6 +39,19 @@ class Writer:
             self._stream.flush()
 
 
+class Timed:
+    """stdin, read as bytes arrive (read1), noting when the last ones did: over ssh, a link that drops
+    without closing looks like silence, and the plugin pings every few seconds to break it."""
+
+    def __init__(self, stream):
+        self._stream, self.last = stream, time.monotonic()
+
+    def read(self, n):
+        data = self._stream.read1(min(n, 1 << 20)) if n else b""
+        self.last = time.monotonic()
+        return data
+
+
 class Inbox:
     """Messages from the plugin: queued jobs, and which job ids were cancelled."""
 
@@ -46,7 +59,17 @@ class Inbox:
         self.jobs: "queue.Queue[Optional[wire.Message]]" = queue.Queue()
         self.cancelled: Set[Any] = set()
         self.closed = threading.Event()
-        self._stream, self._writer = stream, writer
+        self._stream, self._writer = Timed(stream), writer
+
+    def exit_when_silent(self, seconds):
+        """Exit (code 3) when no byte came for `seconds`: the plugin is gone without a word, e.g. its
+        network dropped; sshd may hold the session for hours, this process must not."""
+        def watch():
+            while time.monotonic() - self._stream.last < seconds:
+                time.sleep(1.0)
+            log.warning("no input for %d s: the link to the plugin is gone; exiting", seconds)
+            os._exit(3)
+        threading.Thread(target=watch, name="link-watchdog", daemon=True).start()
 
     def read_forever(self):
         try:
@@ -64,7 +87,7 @@ class Inbox:
                     self.jobs.put(message)
                 elif message.type == wire.CANCEL:
                     self.cancelled.add(message.get("id"))
-                else:
+                elif message.type != wire.PING:
                     self._writer.send(wire.ERROR, id=None, message="the backend got an unexpected %r message"
                                       % message.type, detail="")
         except (wire.ProtocolError, OSError, ValueError) as exc:
@@ -160,8 +183,9 @@ def _run_job(message, model, runtime, inbox, writer):
         _release_memory(runtime)
 
 
-def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdin=None, stdout=None):
-    """Run until stdin closes.  Returns the process exit code."""
+def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdin=None, stdout=None,
+          link_timeout=0):
+    """Run until stdin closes (or is silent for link_timeout seconds, if not 0).  Returns the exit code."""
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol stream
@@ -178,6 +202,8 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
                 backend_version=__version__, torch_version=torch.__version__, device=runtime.description)
     log.info("serving on %s", runtime.description)
     inbox = Inbox(stdin, writer)
+    if link_timeout:
+        inbox.exit_when_silent(link_timeout)
     threading.Thread(target=inbox.read_forever, name="stdin-reader", daemon=True).start()
     while True:
         message = inbox.jobs.get()

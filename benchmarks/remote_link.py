@@ -21,9 +21,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import ssh_server  # noqa: E402
-from helpers import sample  # noqa: E402
 
 from backend import images  # noqa: E402
+from helpers import sample  # noqa: E402
 from krita_nst import backends, pixels  # noqa: E402
 from krita_nst.controller import Controller  # noqa: E402
 from krita_nst.qt import QCoreApplication  # noqa: E402

@@ -20,6 +20,9 @@ EXAMPLE = "ssh://me@gpu-box/home/me/krita-nst"
 # Never a prompt: Krita has no terminal.  Keepalives notice a dead link within ~15 s.
 SSH_BASE = ("-T", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3")
 SSH_FAILED = 255   # ssh's own exit status when it could not connect (the remote command's otherwise)
+# A link that drops silently leaves sshd holding the session for hours: the plugin pings every PING_S
+# and the remote backend exits after LINK_TIMEOUT s without a byte (a slow upload still sends bytes).
+PING_S, LINK_TIMEOUT = 5, 30   # ssh itself gives up after 15 s (SSH_BASE)
 
 
 class BadSpec(ValueError):
@@ -103,7 +106,8 @@ def local(python: str, root: str, parent_pid: int = 0) -> Backend:
 
 def remote_command(path: str, check: bool = False) -> str:
     """The remote shell line; check: only import the backend (install.py's connection test)."""
-    run = ".venv/bin/python -c 'import backend'" if check else "exec .venv/bin/python -m backend serve"
+    run = ".venv/bin/python -c 'import backend'" if check else \
+        "exec .venv/bin/python -m backend serve --link-timeout %d" % LINK_TIMEOUT
     return "cd %s && %s" % (shlex.quote(path), run)
 
 
@@ -133,6 +137,9 @@ def ssh_failure(host: str, code: int, said: str, spoke: bool) -> str:
                                           r"Network is unreachable|Connection closed", said):
         why = ("could not reach %s. Check the host name and port in the `backend` setting and that the "
                "machine is on and runs an ssh server (test with `%s`)." % (host, test))
+    elif code == SSH_FAILED and "not responding" in said:
+        why = ("the network to %s went silent for 15 s and ssh gave up; the backend there stops by itself. "
+               "Stylise again to reconnect when the network is back." % host)
     elif code < 0:
         why = "the connection to %s was lost (ssh was stopped). Stylise again to reconnect." % host
     elif code == SSH_FAILED:

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from . import __version__, backends, settings, wire
 from .decoder import Decoder
-from .qt import QIODevice, QObject, QProcess, QProcessEnvironment, pyqtSignal
+from .qt import QIODevice, QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
 from .winjob import KillOnCloseJob
 
 # Krita's embedded Python sets these for itself; in the child they would break the backend's venv.
@@ -27,6 +27,10 @@ class BackendClient(QObject):
         self._decoder = Decoder("the backend's stdout")
         self._stopping = False
         self._job_object: Optional[KillOnCloseJob] = None
+        self._pinger = QTimer(self)   # over ssh: proves the link alive to the remote backend
+        self._pinger.timeout.connect(self._ping)
+        if backend.host:
+            self._pinger.start(backends.PING_S * 1000)
 
     def running(self) -> bool:
         return self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
@@ -73,6 +77,11 @@ class BackendClient(QObject):
         if self._process is None:   # failed to start; `died` has said why
             raise OSError("the backend is not running")
         self._process.write(data)
+
+    def _ping(self) -> None:
+        if self.running():
+            assert self._process is not None
+            self._process.write(wire.encode(wire.PING))
 
     def stop(self, wait_ms: int = 3000) -> None:
         """Close stdin (the backend exits on EOF), wait a little, then kill."""

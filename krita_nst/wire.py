@@ -25,7 +25,7 @@ MAX_PAYLOAD = 1 << 32         # 4 GiB: above any layer Krita can hold in memory 
 MAX_PIXELS = 64 * 1024 * 1024  # 8192 x 8192: the biggest image a message may carry, refused from its header
 _SKIP_CHUNK = 1 << 20         # an invalid message's payload is read and dropped this much at a time
 
-# Message types.  Plugin -> backend: JOB, CANCEL.  Backend -> plugin: the rest.
+# Message types.  Plugin -> backend: JOB, CANCEL, PING.  Backend -> plugin: the rest.
 HELLO = "hello"         # protocol, settings_schema, backend_version, torch_version, device
 JOB = "job"             # id, content (Image), styles ([{"image": Image, "weight": w}]), settings,
                         # encoding (optional: "png" asks for PNG images back), key (optional: see warm)
@@ -33,9 +33,10 @@ PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, seconds,
                         # warm (true: started from the last result of the job's key)
 RESULT = "result"       # id, image (Image), seconds, steps, losses, peak_memory_mib, warm
 CANCEL = "cancel"       # id
+PING = "ping"           # (nothing): proves a network link alive; see `serve --link-timeout`
 CANCELLED = "cancelled" # id, step
 ERROR = "error"         # id (or None), message (for a person), detail (for the log)
-TYPES = (HELLO, JOB, PROGRESS, RESULT, CANCEL, CANCELLED, ERROR)
+TYPES = (HELLO, JOB, PROGRESS, RESULT, CANCEL, PING, CANCELLED, ERROR)
 
 # Pixel layouts, 8 bits per channel, straight (not premultiplied) alpha, rows top to bottom.
 # BGRA8 is what Krita's RGBA/U8 layers hold in memory, so the plugin sends it untouched.

@@ -19,8 +19,8 @@ SMALL = {"size": 128, "steps": 30, "preview_every": 5}
 class Backend:
     """The backend as a child process; its messages are read by a thread so that every wait has a timeout."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=REPO, env=child_env(),
+    def __init__(self, *flags):
+        self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve", *flags], cwd=REPO, env=child_env(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr = []
         self.messages: "queue.Queue" = queue.Queue()
@@ -265,3 +265,21 @@ def test_no_socket_at_all_only_pipes(backend):
     assert not sockets & _listening_inodes()
     for stream in ("0", "1"):
         assert os.readlink("/proc/%d/fd/%s" % (backend.proc.pid, stream)).startswith("pipe:[")
+
+
+def test_a_silent_link_ends_the_backend_but_pings_keep_it():
+    """Over ssh a dropped network is silence, not EOF: with --link-timeout the backend leaves by itself."""
+    b = Backend("--link-timeout", "3")
+    try:
+        assert b.read().type == wire.HELLO
+        for _ in range(8):                       # 4 s of pings every 0.5 s: still there
+            b.send(wire.PING)
+            time.sleep(0.5)
+        assert b.proc.poll() is None, b.log()
+        b.send(wire.JOB, id=1, content=images.load_file(sample("chelsea.png")), settings=dict(SMALL, steps=2),
+               styles=[{"image": images.load_file(sample("starry_night_google.jpg")), "weight": 1.0}])
+        assert b.until([wire.RESULT])[-1]["id"] == 1        # a ping is no job and no error
+        assert b.proc.wait(timeout=30) == 3      # then silence: gone within the timeout (+1 s of polling)
+        assert "no input for 3 s" in b.log()
+    finally:
+        b.close()

@@ -10,7 +10,7 @@ from krita_nst import backends
 def test_local_is_the_default():
     assert backends.parse("") is None and backends.parse("local") is None and backends.parse(" local ") is None
     assert backends.local("/v/bin/python", "/r", 42) == (("/v/bin/python", "-m", "backend", "serve",
-                                                          "--parent-pid", "42"), "/r", "")
+                                                          "--parent-pid", "42"), "/r", "", "raw")
     assert backends.local("/p", "/r").where() == ""
 
 
@@ -26,9 +26,10 @@ def test_an_ssh_spec_becomes_one_safe_ssh_command():
     assert argv[14] == "me@gpu-box"
     # The remote shell sees the path as one word, whatever it holds.
     words = shlex.split(argv[15])
-    assert words[:3] == ["cd", "/home/me/krita nst's", "&&"] and words[3:] == ["exec", ".venv/bin/python", "-m",
-                                                                            "backend", "serve"]
+    assert words[:3] == ["cd", "/home/me/krita nst's", "&&"] and words[3:] == [
+        "exec", ".venv/bin/python", "-m", "backend", "serve", "--link-timeout", str(backends.LINK_TIMEOUT)]
     assert backend.host == "gpu-box" and backend.where() == " on gpu-box" and backend.cwd == ""
+    assert backend.transfer == "png"   # a network: images travel compressed
     plain = backends.ssh(backends.parse("ssh://gpu-box/srv/nst"))
     assert "-p" not in plain.argv and plain.argv[-2] == "gpu-box"
     assert backends.parse("ssh://[::1]:22/x").host == "::1"

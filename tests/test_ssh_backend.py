@@ -2,6 +2,7 @@
 127.0.0.1 (tests/ssh_server.py), with PyQt5 from pip and a real QProcess, like tests/test_controller.py."""
 
 import os
+import shlex
 import signal
 import sys
 import time
@@ -22,8 +23,8 @@ def app():
     return QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
 
 
-def make_controller(server, tmp_path, key=None, path=REPO):
-    setting = {"backend": server.spec(path), "ssh_options": server.options(key)}
+def make_controller(server, tmp_path, key=None, path=REPO, extra=""):
+    setting = {"backend": server.spec(path), "ssh_options": server.options(key) + extra}
     ctl = Controller(lambda: backends.ssh(backends.parse(setting["backend"], setting["ssh_options"])),
                      lambda: str(tmp_path / "backend.log"))
     ctl.setting, ctl.messages, ctl.ready = setting, [], []
@@ -86,6 +87,27 @@ def test_killing_ssh_mid_run_fails_partial_then_the_next_job_reconnects(app, rem
     job, _ = submit(remote, SMALL)
     spin(app, lambda: not job.running(), what="a job on a new connection")
     assert job.state == DONE and remote.backend_pid() not in (None, ssh_pid)
+
+
+def test_a_network_that_goes_silent_fails_partial_and_leaves_no_remote_backend(app, ssh_server, tmp_path):  # noqa: F811
+    """The link freezes (a relay under ssh's ProxyCommand is stopped): no EOF anywhere, only silence."""
+    relay = tmp_path / "relay.pid"
+    proxy = "sh -c 'echo $$ > %s; exec %s %s 127.0.0.1 %d 1000'" % (
+        relay, sys.executable, os.path.join(REPO, "benchmarks", "slow_link.py"), ssh_server.port)
+    ctl = make_controller(ssh_server, tmp_path, extra=" -o %s" % shlex.quote("ProxyCommand=" + proxy))
+    try:
+        job, layer = submit(ctl, LONG)
+        spin(app, lambda: len(layer.images) >= 1, 120, "a first preview")
+        os.kill(int(relay.read_text()), signal.SIGSTOP)
+        frozen = time.monotonic()
+        why = failure_of(app, job, 40)
+        print("\nfrozen link: the job failed after %.1f s" % (time.monotonic() - frozen))
+        assert layer.marks == ["partial"] and "network to 127.0.0.1 went silent" in why and "again" in why, why
+        assert ssh_server.wait_no_backends(backends.LINK_TIMEOUT + 15) == [], "the remote backend outlived the link"
+        print("frozen link: the remote backend exited %.1f s after the freeze" % (time.monotonic() - frozen))
+    finally:
+        ctl.shutdown()
+        os.kill(int(relay.read_text()), signal.SIGKILL)
 
 
 def test_a_key_the_server_refuses_says_how_to_set_one_up_quickly(app, ssh_server, tmp_path):  # noqa: F811
