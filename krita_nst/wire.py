@@ -15,7 +15,7 @@ its blob is a PNG file of those pixels rather than the pixels (ssh links are slo
 
 import json
 import struct
-from typing import Any, BinaryIO, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Protocol
 
 PROTOCOL_VERSION = 2
 MAGIC = b"NST1"
@@ -253,7 +253,11 @@ def _skip(stream, n):
         left -= len(chunk)
 
 
-def read_message(stream: BinaryIO, source: str = "the stream") -> Optional[Message]:
+class Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_message(stream: Readable, source: str = "the stream") -> Optional[Message]:
     """Read one message from a binary stream; None at a clean end of stream.
 
     source names the stream in errors, e.g. "the backend's stdin".  Raises BadMessage for a
