@@ -1,6 +1,6 @@
 """Soak test: many small jobs back to back in one warm backend; does its memory stay flat?
 
-    .venv/bin/python benchmarks/soak.py [--jobs 50] [--size 256] [--steps 20] [--log]
+    .venv/bin/python benchmarks/soak.py [--jobs 50] [--size 256] [--steps 20] [--log] [--ssh]
 
 Starts `python -m backend serve` as the plugin does, sends the jobs one after another over the
 wire, and after each prints the backend's resident memory (VmRSS from /proc/<pid>/status, Linux
@@ -8,12 +8,15 @@ only) and the peak the job reported. The verdict compares the last 10 jobs with 
 the allocator and torch's caches have warmed up): flat when neither the mean nor the top of the
 last 10 is more than --tolerance percent above that of jobs 5-10 (the RSS after a job varies by
 some percent with the image pair, so single jobs are not compared). Exit status 1 when not flat.
+With --ssh the backend runs through ssh to a throwaway sshd on 127.0.0.1 (tests/ssh_server.py), as
+the plugin starts it for backend=ssh://..., images as PNG; the RSS is the remote backend's.
 """
 
 import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from backend import images  # noqa: E402
 from helpers import child_env, sample  # noqa: E402
-from krita_nst import wire  # noqa: E402
+from krita_nst import backends, wire  # noqa: E402
 
 PAIRS = [("chelsea.png", "starry_night_google.jpg"), ("astronaut.png", "the_scream.jpg"),
          ("coffee.png", "udnie_picabia.jpg"), ("rocket.jpg", "great_wave_hokusai.jpg")]
@@ -53,6 +56,17 @@ def verdict(rss, tolerance):
                      slope, tolerance, "FLAT" if flat else "GROWING"))
 
 
+def ping(proc, lock):
+    while proc.poll() is None:
+        time.sleep(backends.PING_S)
+        with lock:
+            try:
+                proc.stdin.write(wire.encode(wire.PING))
+                proc.stdin.flush()
+            except (OSError, ValueError):   # the soak has ended and closed it
+                return
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=50)
@@ -60,29 +74,46 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--tolerance", type=float, default=3.0, help="percent")
     parser.add_argument("--log", action="store_true", help="show the backend's log (stderr)")
+    parser.add_argument("--ssh", action="store_true", help="through ssh to a throwaway sshd on 127.0.0.1")
     args = parser.parse_args(argv)
     if not sys.platform.startswith("linux"):
         print("soak.py reads /proc/<pid>/status: Linux only", file=sys.stderr)
         return 2
+    encoding = "png" if args.ssh else "raw"
     pairs = []
     for content_name, style_name in PAIRS:
         content = images.load_file(sample(content_name))
-        pairs.append((wire.Image(content.width, content.height, "BGRA8", content.data),
-                      [{"image": images.load_file(sample(style_name)), "weight": 1.0}]))
-    proc = subprocess.Popen([sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=child_env(),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        pairs.append((images.encoded(wire.Image(content.width, content.height, "BGRA8", content.data), encoding),
+                      [{"image": images.encoded(images.load_file(sample(style_name)), encoding), "weight": 1.0}]))
+    server = None
+    argv = [sys.executable, "-m", "backend", "serve"]
+    if args.ssh:
+        import tempfile
+        from pathlib import Path
+
+        import ssh_server
+        server = ssh_server.start(Path(tempfile.mkdtemp(prefix="krita-nst-soak-")))
+        argv = list(backends.ssh(backends.parse(server.spec(ROOT), server.options())).argv)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=None if args.log else subprocess.DEVNULL)
     try:
         hello = wire.read_message(proc.stdout, "the backend's stdout")
         assert hello is not None and hello.type == wire.HELLO, hello
-        print("backend %s on %s; idle RSS %.0f MiB" % (hello["backend_version"], hello["device"], rss_mib(proc.pid)))
+        pid = server.remote_backends()[0] if server else proc.pid
+        lock = threading.Lock()
+        if server:   # as the plugin does over ssh: the remote backend leaves a silent link
+            threading.Thread(target=ping, args=(proc, lock), daemon=True).start()
+        print("backend %s on %s%s; idle RSS %.0f MiB" % (hello["backend_version"], hello["device"],
+                                                          " through ssh" if server else "", rss_mib(pid)))
         print("%4s %8s %10s %10s" % ("job", "seconds", "peak MiB", "RSS MiB"))
         rss, peaks, start = [], [], time.perf_counter()
         for n in range(args.jobs):
             content, styles = pairs[n % len(pairs)]
             settings = {"size": args.size, "steps": args.steps, "seed": n, "preview_every": 4}
-            proc.stdin.write(wire.encode(wire.JOB, id=n, content=content, styles=styles, settings=settings))
-            proc.stdin.flush()
+            with lock:
+                proc.stdin.write(wire.encode(wire.JOB, id=n, content=content, styles=styles, settings=settings,
+                                             encoding=encoding))
+                proc.stdin.flush()
             while True:
                 message = wire.read_message(proc.stdout, "the backend's stdout")
                 if message is None:
@@ -92,7 +123,7 @@ def main(argv=None):
             if message.type != wire.RESULT:
                 raise RuntimeError("job %d: %s" % (n, message))
             time.sleep(0.05)  # the backend frees the job's memory right after sending the result
-            rss.append(rss_mib(proc.pid))
+            rss.append(rss_mib(pid))
             peaks.append(message["peak_memory_mib"])
             print("%4d %8.2f %10.0f %10.0f" % (n + 1, message["seconds"], peaks[-1], rss[-1]), flush=True)
         flat, sentence = verdict(rss, args.tolerance)
@@ -107,6 +138,8 @@ def main(argv=None):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if server:
+            ssh_server.stop(server)
 
 
 if __name__ == "__main__":

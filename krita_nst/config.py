@@ -37,9 +37,20 @@ def job_settings() -> Dict[str, Any]:
     return {s.name: read(s.name) for s in SETTINGS}
 
 
+def backend_setting() -> str:
+    return Krita.instance().readSetting(GROUP, "backend", backends.LOCAL)
+
+
+def write_backend_setting(spec: str) -> None:
+    """Set `backend` (checked first: BadSpec with how to write it); the next run uses it."""
+    spec = spec.strip() or backends.LOCAL
+    backends.parse(spec, Krita.instance().readSetting(GROUP, "ssh_options", ""))
+    Krita.instance().writeSetting(GROUP, "backend", spec)
+
+
 def backend_location() -> backends.Backend:
     """The backend to start: kritarc's `backend` setting (plus `ssh_options`), local by default."""
-    spec = Krita.instance().readSetting(GROUP, "backend", backends.LOCAL)
+    spec = backend_setting()
     options = Krita.instance().readSetting(GROUP, "ssh_options", "")
     try:
         remote = backends.parse(spec, options)

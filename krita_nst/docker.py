@@ -7,7 +7,7 @@ from typing import Any, Dict
 
 from krita import DockWidget
 
-from . import actions, api, config, layers
+from . import actions, api, backends, config, layers
 from .job import Job
 from .qt import (
     QComboBox,
@@ -15,9 +15,11 @@ from .qt import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +27,7 @@ from .settings import SETTINGS_BY_NAME, Setting
 
 DOCKER_ID = "krita_nst_docker"
 SHOWN = ("strength", "size", "steps", "style_scale", "preserve_colors", "seed")  # the rest: kritarc / API
+FOLLOW_MS = 1000   # how often the panel re-reads kritarc
 
 
 def _editor(setting: Setting) -> Any:
@@ -58,9 +61,18 @@ class StyleDocker(DockWidget):
         layout.addWidget(self.style_label)
         layout.addWidget(self._button(actions.SET_STYLE, "Use active layer as style"))
         form = QFormLayout()
+        self.editors: Dict[str, Any] = {}
         for name in SHOWN:
             setting = SETTINGS_BY_NAME[name]
-            form.addRow(setting.label, _editor(setting))
+            self.editors[name] = _editor(setting)
+            form.addRow(setting.label, self.editors[name])
+        self.backend = QLineEdit(config.backend_setting())
+        self.backend.setPlaceholderText(backends.LOCAL)
+        self.backend.setToolTip("Where the backend runs: local (this machine), or ssh://[user@]host[:port]/path to "
+                                "krita-nst on another machine, e.g. %s (ssh flags: the ssh_options setting)."
+                                % backends.EXAMPLE)
+        self.backend.editingFinished.connect(self._set_backend)
+        form.addRow("Backend", self.backend)
         layout.addLayout(form)
         row = QHBoxLayout()
         row.addWidget(self._button(actions.STYLIZE, "Stylize"))
@@ -82,6 +94,9 @@ class StyleDocker(DockWidget):
         controller.backend_ready.connect(self._show_backend)
         self._set_running(False)
         self._show_style()
+        self._follow = QTimer(self)   # kritarc has no change signal: a script or the API may change it
+        self._follow.timeout.connect(self._sync)
+        self._follow.start(FOLLOW_MS)
 
     def _button(self, action: str, text: str) -> Any:
         button = QPushButton(text)
@@ -96,6 +111,23 @@ class StyleDocker(DockWidget):
         for action, button in self.buttons.items():   # the artist may have changed the shortcuts
             button.setToolTip(actions.hint(action))
         super().showEvent(event)
+
+    def _sync(self) -> None:
+        """Show the settings as kritarc has them now (cheap: Krita keeps kritarc in memory)."""
+        if not self.isVisible():
+            return
+        for name, widget in self.editors.items():
+            value = config.read(name)
+            current = widget.currentText() if isinstance(widget, QComboBox) else widget.value()
+            if current != value:
+                widget.blockSignals(True)   # showing the value must not write it back
+                if isinstance(widget, QComboBox):
+                    widget.setCurrentText(value)
+                else:
+                    widget.setValue(value)
+                widget.blockSignals(False)
+        if not self.backend.hasFocus() and self.backend.text() != config.backend_setting():
+            self.backend.setText(config.backend_setting())
 
     def _show_style(self) -> None:
         nodes = api.style_nodes(layers.active_document())
@@ -117,6 +149,17 @@ class StyleDocker(DockWidget):
         job.failed.connect(self._on_failed)
         job.cancelled.connect(self._on_cancelled)
         job.ended.connect(self._on_ended)
+
+    def _set_backend(self) -> None:
+        text = self.backend.text().strip() or backends.LOCAL
+        if text == config.backend_setting():
+            return
+        try:
+            config.write_backend_setting(text)
+        except backends.BadSpec as exc:
+            self.status.setText(str(exc))
+            return
+        self.device.setText("Backend: %s, starts with the next run." % text)
 
     def _show_backend(self, description: str) -> None:
         self.device.setText("Backend: " + description)

@@ -52,6 +52,7 @@ QWidget = QtWidgets.QWidget
 QLabel = QtWidgets.QLabel
 QPushButton = QtWidgets.QPushButton
 QComboBox = QtWidgets.QComboBox
+QLineEdit = QtWidgets.QLineEdit
 QSpinBox = QtWidgets.QSpinBox
 QDoubleSpinBox = QtWidgets.QDoubleSpinBox
 QProgressBar = QtWidgets.QProgressBar

@@ -77,6 +77,9 @@ def check_full_scenario(results, out):
     assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
     assert cancel["cancel_seconds"] < 10
     assert "krita-nst %s in Krita %s" % (__version__, results["versions"]["krita"]) in results["plugin_log"]
+    # kritarc changed by a script: the docker shows the new values.
+    assert results["docker_followed"] and all(v == [72.5, "luminance"] for v in results["docker_followed"]), \
+        results["docker_followed"]
 
 
 @pytest.mark.parametrize("krita", ALL)

@@ -196,7 +196,19 @@ def scenario_full():
     with open(config.plugin_log_path(), encoding="utf-8") as f:
         results["plugin_log"] = f.read()
     from krita_nst import docker
-    results["backend_label"] = [w.device.text() for w in QApplication.allWidgets() if isinstance(w, docker.StyleDocker)]
+    dockers = [w for w in QApplication.allWidgets() if isinstance(w, docker.StyleDocker)]
+    results["backend_label"] = [w.device.text() for w in dockers]
+    # A script changes kritarc: the panel follows (shown first: Krita 6's default layout hides it).
+    for w in dockers:
+        w.show()
+    app.writeSetting("krita_nst", "strength", "72.5")
+    app.writeSetting("krita_nst", "preserve_colors", "luminance")
+    shown = lambda: [(w.editors["strength"].value(), w.editors["preserve_colors"].currentText())  # noqa: E731
+                     for w in dockers]
+    yield wait(lambda: shown() and all(v == (72.5, "luminance") for v in shown()), 10, "the docker to follow")
+    results["docker_followed"] = shown()
+    app.writeSetting("krita_nst", "strength", "50")
+    app.writeSetting("krita_nst", "preserve_colors", "none")
 
 
 def scenario_kill():
