@@ -5,11 +5,22 @@ from krita import Krita
 STYLIZE = "krita_nst_stylize"
 SET_STYLE = "krita_nst_set_style"
 CANCEL = "krita_nst_cancel"
-TEXTS = {STYLIZE: "Stylize Layer", SET_STYLE: "Use Active Layer as Style", CANCEL: "Cancel Stylize"}
+LIVE = "krita_nst_live"
+TEXTS = {STYLIZE: "Stylize Layer", SET_STYLE: "Use Active Layer as Style", CANCEL: "Cancel Stylize",
+         LIVE: "Live Style Transfer"}
 
 
 def trigger(name: str) -> None:
     Krita.instance().action(name).trigger()
+
+
+def set_checked(name: str, checked: bool) -> None:
+    """Show a checkable action's state without running it (e.g. live mode ended by itself)."""
+    action = Krita.instance().action(name)
+    if action is not None and action.isChecked() != checked:
+        action.blockSignals(True)
+        action.setChecked(checked)
+        action.blockSignals(False)
 
 
 def hint(name: str) -> str:

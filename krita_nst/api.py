@@ -9,7 +9,7 @@ the content and style layers are only read.  One job runs at a time: a second `s
 `busy()` raises `Busy`.
 """
 
-from typing import Any, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from . import actions, config, layers
 from .config import BackendMissing
@@ -76,10 +76,9 @@ def _style_list(style_nodes: Optional[StyleNodes]) -> List[Tuple[Any, float]]:
     return out
 
 
-def stylize(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], **settings: Any) -> Job:
-    """Start stylising content_node in the style of style_nodes; returns a Job.
+def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], **settings: Any) -> Dict[str, Any]:
+    """Everything a job needs, read from Krita: content and style images, settings, the area and the name.
 
-    settings: any of settings.SETTINGS (size, steps, strength, ...); the rest come from kritarc.
     Raises Busy, LayerError, BackendMissing or ValueError (bad setting) with a readable message.
     """
     ctl = controller()
@@ -98,6 +97,18 @@ def stylize(document: Any, content_node: Any, style_nodes: Optional[StyleNodes],
     content, rect = layers.export(content_node, rect)
     style_images = [{"image": layers.export(node)[0], "weight": weight} for node, weight in styles]
     ctl.backend()   # a missing backend says so before any layer is made
-    name = layers.result_name(content_node, [node for node, _ in styles])
-    target = layers.ResultLayer(document, content_node, name, rect, mask)
-    return ctl.submit(content, style_images, merged, target, name)
+    return {"content": content, "styles": style_images, "settings": merged, "rect": rect, "mask": mask,
+            "name": layers.result_name(content_node, [node for node, _ in styles])}
+
+
+def stylize(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], **settings: Any) -> Job:
+    """Start stylising content_node in the style of style_nodes; returns a Job.
+
+    settings: any of settings.SETTINGS (size, steps, strength, ...); the rest come from kritarc.
+    Raises Busy, LayerError, BackendMissing or ValueError (bad setting) with a readable message.
+    A run after an earlier one on the same layer and style starts from where that one ended (warm).
+    """
+    job = prepare(document, content_node, style_nodes, **settings)
+    target = layers.ResultLayer(document, content_node, job["name"], job["rect"], job["mask"])
+    return controller().submit(job["content"], job["styles"], job["settings"], target, job["name"],
+                               key=layers.node_id(content_node))

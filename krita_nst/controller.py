@@ -36,6 +36,8 @@ class Controller(QObject):
         self._job: Optional[Job] = None
         self._ids = itertools.count(1)
         self._styles: List[Tuple[Any, List[str]]] = []   # (document, style layer ids); documents are not hashable
+        self.device = ""          # the running backend's device, from its hello ("cpu, bf16", "cuda (...)")
+        self.live: Any = None     # the live session (live.LiveSession) while live mode is on
 
     # --- the backend ---
     def backend(self) -> BackendClient:
@@ -61,6 +63,8 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         """Krita is closing: leave the layers alone, stop the backend."""
+        if self.live is not None:
+            self.live.stop(quiet=True)
         if self._job is not None:
             self._job.abandon()
         self.stop_backend()
@@ -78,11 +82,13 @@ class Controller(QObject):
             raise Busy("Already stylising %s; cancel it or wait for it to finish." % self._job.name)
 
     def submit(self, content: wire.Image, styles: List[Dict[str, Any]], job_settings: Dict[str, Any],
-               target: ResultTarget, name: str) -> Job:
+               target: ResultTarget, name: str, key: str = "") -> Job:
         """Send a job to the backend; its previews and result go to target.
 
-        styles: [{"image": wire.Image, "weight": float}].  If anything fails before the job is
-        sent, the target is discarded and the controller stays free.  Over ssh the images travel as PNG.
+        styles: [{"image": wire.Image, "weight": float}].  key: the content's thread of runs (its layer id):
+        the backend starts from the last result of the same key and style when it has one (warm).  If
+        anything fails before the job is sent, the target is discarded and the controller stays free.
+        Over ssh the images travel as PNG.
         """
         try:
             self.check_idle()
@@ -92,7 +98,7 @@ class Controller(QObject):
             styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
             job = Job(next(self._ids), target, name, self._send_cancel)
             client.send(wire.JOB, id=job.id, content=pixels.encoded(content, encoding), styles=styles,
-                        settings=checked, encoding=encoding)
+                        settings=checked, encoding=encoding, **({"key": key} if key else {}))
         except BaseException:
             target.discard()
             raise
@@ -112,6 +118,7 @@ class Controller(QObject):
 
     def _dispatch(self, message: wire.Message) -> None:
         if message.type == wire.HELLO:
+            self.device = str(message.get("device") or "")
             where = self._client.backend.where() if self._client is not None else ""
             self.backend_ready.emit("%s (krita-nst %s)%s" % (message.get("device"), message.get("backend_version"),
                                                              where))

@@ -5,7 +5,7 @@ It listens to the Controller's signals and runs the plugin's actions; it never c
 
 from typing import Any, Dict
 
-from krita import DockWidget
+from krita import DockWidget, Krita
 
 from . import actions, api, backends, config, layers
 from .job import Job
@@ -77,6 +77,9 @@ class StyleDocker(DockWidget):
         row = QHBoxLayout()
         row.addWidget(self._button(actions.STYLIZE, "Stylize"))
         row.addWidget(self._button(actions.CANCEL, "Cancel"))
+        live = self._button(actions.LIVE, "Live")
+        live.setCheckable(True)
+        row.addWidget(live)
         layout.addLayout(row)
         self.progress = QProgressBar()
         self.status = QLabel("Ready.")
@@ -100,9 +103,20 @@ class StyleDocker(DockWidget):
 
     def _button(self, action: str, text: str) -> Any:
         button = QPushButton(text)
-        button.clicked.connect(lambda: actions.trigger(action))
+        button.clicked.connect(lambda: self._run(action))
         self.buttons[action] = button
         return button
+
+    def _run(self, action: str) -> None:
+        actions.trigger(action)
+        self._show_live()
+
+    def _show_live(self) -> None:
+        action = Krita.instance().action(actions.LIVE)
+        button = self.buttons[actions.LIVE]
+        checked = bool(action is not None and action.isChecked())
+        if button.isChecked() != checked:
+            button.setChecked(checked)
 
     def canvasChanged(self, canvas: Any) -> None:
         self._show_style()
@@ -116,6 +130,7 @@ class StyleDocker(DockWidget):
         """Show the settings as kritarc has them now (cheap: Krita keeps kritarc in memory)."""
         if not self.isVisible():
             return
+        self._show_live()
         for name, widget in self.editors.items():
             value = config.read(name)
             current = widget.currentText() if isinstance(widget, QComboBox) else widget.value()

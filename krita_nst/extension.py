@@ -61,6 +61,35 @@ def set_style_from_active() -> None:
     api.set_style(document, [document.activeNode()])
 
 
+def toggle_live(on: bool) -> None:
+    """Live mode on for the active layer (with this document's style), or off."""
+    from .live import LiveSession
+    ctl = api.controller()
+    if ctl.live is not None:
+        ctl.live.stop()
+        ctl.live = None
+    if not on:
+        return
+    document = layers.active_document()
+    try:
+        if document is None or document.activeNode() is None:
+            raise api.LayerError("Select the layer to follow first.")
+        session = LiveSession(document, document.activeNode(), api.style_nodes(document))
+    except BaseException:
+        actions.set_checked(actions.LIVE, False)
+        raise
+    session.stopped.connect(_live_stopped)
+    ctl.live = session
+
+
+def _live_stopped(why: str) -> None:
+    ctl = api.controller()
+    ctl.live = None
+    actions.set_checked(actions.LIVE, False)
+    if why:
+        notify("Live mode stopped: %s." % why)
+
+
 def start_log() -> None:
     """The plugin's log file, beside the backend's (a few hundred KiB at most)."""
     handler = logging.handlers.RotatingFileHandler(config.plugin_log_path(), maxBytes=256 * 1024, backupCount=1,
@@ -90,3 +119,6 @@ class StyleExtension(Extension):
                            (actions.CANCEL, api.cancel)):
             action = window.createAction(name, actions.TEXTS[name], "tools/scripts")
             action.triggered.connect(guarded(slot))
+        live = window.createAction(actions.LIVE, actions.TEXTS[actions.LIVE], "tools/scripts")
+        live.setCheckable(True)
+        live.toggled.connect(lambda on: guarded(lambda: toggle_live(on))())

@@ -4,6 +4,7 @@ removing result layers.  Krita-version differences have their home here.
 Pixel conversions run in Qt's C++ (`pixels`), never in Python loops.
 """
 
+import zlib
 from typing import Any, Iterable, List, Optional, Tuple
 
 from krita import Krita
@@ -83,6 +84,16 @@ def _mask(selection: Any, rect: Any, feather: int) -> bytes:
     return mask
 
 
+def _reader(node: Any) -> Any:
+    """A paint layer's own pixels; for groups, clone, file, vector and filter layers, what they show."""
+    return node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
+
+
+def checksum(node: Any, rect: Any) -> int:
+    """A cheap checksum of the layer's pixels within rect (live mode polls it: Krita has no change signal)."""
+    return zlib.crc32(bytes(_reader(node)(rect.x(), rect.y(), rect.width(), rect.height())))
+
+
 def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
     """The layer's pixels within rect (default: its bounds) as an 8-bit sRGB BGRA8 Image, and that rect
     (QRect).  Any colour model, depth and profile: Krita converts, in C++."""
@@ -94,9 +105,7 @@ def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
     if rect.width() > MAX_SIDE or rect.height() > MAX_SIDE or rect.width() * rect.height() > MAX_PIXELS:
         raise LayerError("Layer %s is %dx%d px; krita-nst takes up to %d megapixels and %d px on a side: select "
                          "a part of it." % (describe(node), rect.width(), rect.height(), MAX_PIXELS >> 20, MAX_SIDE))
-    # A paint layer's own pixels; for groups, clone, file, vector and filter layers, what they show.
-    read = node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
-    data = bytes(read(rect.x(), rect.y(), rect.width(), rect.height()))
+    data = bytes(_reader(node)(rect.x(), rect.y(), rect.width(), rect.height()))
     space = (node.colorModel(), node.colorDepth(), node.colorProfile())
     if space[:2] != ("RGBA", "U8") or space[2] not in SRGB_PROFILES:
         data = _to_srgb8(data, rect.width(), rect.height(), space)

@@ -385,6 +385,69 @@ def scenario_colour_models():
         doc.setModified(False)
 
 
+class UiWatch:
+    """How long Krita's UI thread went without running a 10 ms timer (the worst gap, in ms)."""
+
+    def __init__(self):
+        self.last, self.worst = time.monotonic(), 0.0
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(10)
+
+    def tick(self):
+        now = time.monotonic()
+        self.worst, self.last = max(self.worst, (now - self.last) * 1000.0), now
+
+
+def stroke(doc, node, x, y, w, h, bgra):
+    node.setPixelData(bytes(bgra) * (w * h), x, y, w, h)
+    doc.refreshProjection()
+    return time.monotonic()
+
+
+def scenario_live():
+    doc, content, style = yield from start_document()
+    app = Krita.instance()
+    yield from choose_style(doc, style)
+    doc.setActiveNode(content)
+    yield wait(lambda: doc.activeNode().name() == "Content", 10, "the content layer active")
+    record = results["live"] = {"shortcut": app.action("krita_nst_live").shortcut().toString()}
+    ours = {app.action(n).shortcut().toString() for n in ("krita_nst_live", "krita_nst_stylize", "krita_nst_cancel",
+                                                          "krita_nst_set_style")}
+    record["clashes"] = [a.objectName() for a in app.actions() if a.shortcut().toString() in ours
+                         and not a.objectName().startswith("krita_nst_")]
+    app.action("krita_nst_live").trigger()   # checkable: on
+    record["checked"] = app.action("krita_nst_live").isChecked()
+    yield wait(lambda: api().controller().live is not None and api().controller().live.updates >= 1, 240,
+               "the first live update")
+    session = api().controller().live
+    layer = session.layer.node
+    record["name_on"], record["layers_on"] = layer.name(), names_above(doc)
+    save_png(layer, "live_before.png")
+    yield wait(lambda: not api().busy(), 60, "the live layer idle")
+    watch_ui = UiWatch()
+    done, painted_at = session.updates, stroke(doc, content, 330, 110, 100, 45, (0, 0, 255, 255))
+    yield wait(lambda: session.updates > done, 120, "the live layer to follow the stroke")
+    record["stroke_to_update_s"] = time.monotonic() - painted_at   # to within the driver's 50 ms tick
+    record["session_latency_s"] = session.latencies[-1]
+    save_png(layer, "live_after.png")
+    record["content_after_strokes"] = digest(content)
+    # A second stroke, and live mode turned off while its update runs: cancelled, a normal layer left.
+    first_job = session.job
+    stroke(doc, content, 40, 40, 80, 40, (255, 0, 0, 255))
+    record["content_after_strokes"] = digest(content)
+    yield wait(lambda: session.job is not first_job and session.job.running(), 60, "an update running")
+    app.action("krita_nst_live").trigger()   # off
+    off_at = time.monotonic()
+    yield wait(lambda: not api().busy(), 30, "the update cancelled")
+    record["off_seconds"] = time.monotonic() - off_at
+    record["checked_after_off"] = app.action("krita_nst_live").isChecked()
+    record["name_off"], record["live_after_off"] = layer.name(), api().controller().live is None
+    record["content_at_end"] = digest(content)
+    record["max_block_ms"], record["ui_worst_gap_ms"] = session.max_block_ms, watch_ui.worst
+    record["updates"] = session.updates
+
+
 def scenario_one_run():
     doc, content, style = yield from start_document()
     yield from choose_style(doc, style)

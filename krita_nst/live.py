@@ -1,0 +1,151 @@
+"""Live mode: one result layer that follows its content layer while the artist paints.
+
+Krita has no pixel-change signal for Python, so a timer polls a checksum of the content's pixels
+(plus the style and the settings); when it changes and then stays still for DEBOUNCE_MS, the live
+layer is re-stylised at `live_size`, warm from its last result (the backend keeps it per key).  An
+update overtaken by new strokes is cancelled.  The UI thread only polls and writes finished results;
+the time each takes is measured (`max_block_ms`).  The content layer is never written.
+"""
+
+import logging
+import time
+from typing import Any, List, Optional
+
+from . import api, config, layers
+from .job import Job
+from .qt import QObject, QTimer, pyqtSignal
+
+log = logging.getLogger("krita_nst")
+POLL_MS = 250        # a checksum of the content layer this often
+DEBOUNCE_MS = 1000   # ... and an update once it has been still this long
+MARK = " [live]"
+
+
+def live_size(device: str) -> int:
+    """kritarc's live_size, or the device's default: a CPU updates 256 px in seconds, a GPU 768 px."""
+    size = config.read("live_size")
+    return size or (768 if device.startswith(("cuda", "mps")) else 256)
+
+
+class _LiveTarget:
+    """The live layer as a job's target: written by every update, never discarded or marked by one."""
+
+    def __init__(self, layer: layers.ResultLayer, session: "LiveSession") -> None:
+        self.layer, self.node, self.session = layer, layer.node, session
+
+    def alive(self) -> bool:
+        return self.layer.alive()
+
+    def write(self, image: Any) -> None:
+        started = time.perf_counter()
+        self.layer.write(image)
+        self.session.note_block(time.perf_counter() - started)
+
+    def label(self, mark: str) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass
+
+
+class LiveSession(QObject):
+    updated = pyqtSignal(float)   # seconds from the last change seen to the live layer showing it
+    stopped = pyqtSignal(str)     # why ("" when the artist turned it off)
+
+    def __init__(self, document: Any, content: Any, styles: List[Any]) -> None:
+        super().__init__()
+        self.document, self.content, self.styles = document, content, styles
+        self.key = "live:" + layers.node_id(content)
+        first = api.prepare(document, content, styles)   # checks everything before a layer is made
+        self.rect, self.mask = first["rect"], first["mask"]
+        self.layer = layers.ResultLayer(document, content, first["name"] + MARK, self.rect, self.mask)
+        self.name = first["name"]
+        self.job: Optional[Job] = None
+        self.active = True
+        self.updates, self.max_block_ms, self.latencies = 0, 0.0, []   # type: ignore[var-annotated]
+        self._seen: Any = None        # the state last polled
+        self._done: Any = None        # the state the live layer shows (or is being made to show)
+        self._changed_at = time.monotonic()
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self._tick)
+        self._still = QTimer(self)
+        self._still.setSingleShot(True)
+        self._still.timeout.connect(self._update)
+        self._poll.start(POLL_MS)
+        self._tick()
+
+    def note_block(self, seconds: float) -> None:
+        self.max_block_ms = max(self.max_block_ms, seconds * 1000.0)
+
+    def _state(self) -> Any:
+        started = time.perf_counter()
+        state = (layers.checksum(self.content, self.rect), tuple(sorted(config.job_settings().items())),
+                 live_size(api.controller().device), tuple(layers.node_id(n) for n in self.styles))
+        self.note_block(time.perf_counter() - started)
+        return state
+
+    def _tick(self) -> None:
+        if not (self.layer.alive() and layers.is_open(self.document) and self.content.parentNode() is not None):
+            self.stop("the live layer, its content layer or its document is gone")
+            return
+        state = self._state()
+        if state != self._seen:
+            self._seen, self._changed_at = state, time.monotonic()
+            self._still.start(DEBOUNCE_MS)    # (re)started: wait until the artist pauses
+
+    def _update(self) -> None:
+        if not self.active or self._seen == self._done:
+            return
+        ctl = api.controller()
+        if self.job is not None and self.job.running():
+            self.job.cancel()                  # overtaken: its end starts the next update
+            return
+        if ctl.busy():                         # an ordinary run is going: try again after it
+            self._still.start(DEBOUNCE_MS)
+            return
+        state = self._seen
+        try:
+            job = api.prepare(self.document, self.content, self.styles, size=live_size(ctl.device),
+                              preview_every=1000)
+        except Exception as exc:   # the layer became unusable (emptied, ...): say so, stop
+            self.stop(str(exc))
+            return
+        self.job = ctl.submit(job["content"], job["styles"], job["settings"], _LiveTarget(self.layer, self),
+                              self.name + MARK, key=self.key)
+        self._done = state
+        self.job.finished.connect(self._finished)
+        self.job.ended.connect(self._ended)
+
+    def _finished(self, _node: Any) -> None:
+        self.updates += 1
+        self.latencies.append(time.monotonic() - self._changed_at)
+        self.updated.emit(self.latencies[-1])
+
+    def _ended(self) -> None:
+        job = self.job
+        if job is not None and job.state != "done":
+            self._done = None                  # not shown: the next update redoes it
+        if self.active and self._seen != self._done:
+            self._still.start(0 if job is not None and job.state == "cancelled" else DEBOUNCE_MS)
+
+    def stop(self, why: str = "", quiet: bool = False) -> None:
+        """Live mode off: the last result stays as an ordinary layer (none yet: the empty layer goes)."""
+        if not self.active:
+            return
+        self.active = False
+        self._poll.stop()
+        self._still.stop()
+        if self.job is not None and self.job.running():
+            if quiet:
+                self.job.abandon()
+            else:
+                self.job.cancel()
+        if not quiet and self.layer.alive():
+            if self.updates:
+                self.layer.node.setName(self.name)
+            else:
+                self.layer.discard()
+        log.info("live mode off for %s after %d updates (max UI block %.1f ms)%s", self.name, self.updates,
+                 self.max_block_ms, ": " + why if why else "")
+        if not quiet:
+            self.stopped.emit(why)
