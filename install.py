@@ -171,6 +171,8 @@ def plugin_files() -> List[str]:
     for name in sorted(os.listdir(os.path.join(ROOT, PLUGIN))):
         if name.endswith((".py", ".action", ".html")):
             files.append(os.path.join(PLUGIN, name))
+    gallery = os.path.join(PLUGIN, "gallery")   # the bundled public-domain style paintings
+    files += [os.path.join(gallery, name) for name in sorted(os.listdir(os.path.join(ROOT, gallery)))]
     return files
 
 

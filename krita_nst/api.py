@@ -11,18 +11,19 @@ the content and style layers are only read.  One job runs at a time: a second `s
 
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
-from . import actions, config, layers
+from . import actions, config, layers, styles
 from .config import BackendMissing
 from .controller import Busy, Controller
 from .job import Job
 from .layers import LayerError
 from .settings import check_settings
 
-__all__ = ["stylize", "busy", "current_job", "cancel", "style_nodes", "set_style", "backend_pid", "controller",
+__all__ = ["stylize", "busy", "current_job", "cancel", "style_nodes", "set_style", "style_sources",
+           "set_style_sources", "backend_pid", "controller",
            "shutdown", "Job", "Busy", "BackendMissing", "LayerError"]
 
 _controller: Optional[Controller] = None
-StyleNodes = Iterable[Union[Any, Tuple[Any, float]]]
+StyleNodes = Iterable[Union[Any, Tuple[Any, float], Dict[str, Any]]]   # nodes, (node, weight), sources
 
 
 def controller() -> Controller:
@@ -55,25 +56,57 @@ def shutdown() -> None:
     controller().shutdown()
 
 
+def style_sources(document: Any) -> List[styles.Source]:
+    """This document's style: chosen in this session, else kept in the document (.kra), else the last
+    style file (kritarc's style_file)."""
+    if document is None:
+        return []
+    chosen = controller().style_sources(document)
+    if chosen is None:
+        chosen = styles.load(document)
+    if not chosen and config.read("style_file"):
+        chosen = [styles.from_file(config.read("style_file"))]
+    return chosen
+
+
+def set_style_sources(document: Any, sources: List[styles.Source]) -> None:
+    """Choose this document's style (kept in the document; a file also becomes the default style_file)."""
+    sources = styles.valid(sources)
+    controller().set_style(document, sources)
+    styles.save(document, sources)
+    files = [s["file"] for s in sources if "file" in s]
+    if files:
+        config.write("style_file", files[0])
+
+
 def style_nodes(document: Any) -> List[Any]:
     """The layers chosen as this document's style, still present, in order."""
-    return layers.find_nodes(document, controller().style_ids(document)) if document is not None else []
+    return [node for node, _ in styles.nodes(document, style_sources(document))] if document is not None else []
 
 
 def set_style(document: Any, nodes: Iterable[Any]) -> None:
-    controller().set_style(document, [layers.node_id(node) for node in nodes])
+    set_style_sources(document, styles.from_layers(list(nodes)))
 
 
-def _style_list(style_nodes: Optional[StyleNodes]) -> List[Tuple[Any, float]]:
-    """Nodes, or (node, weight) pairs."""
-    out = []
-    for item in style_nodes or []:
+def _style_images(document: Any, content_node: Any, items: Optional[StyleNodes]) -> Tuple[List[str], List[Any]]:
+    """(names, [{"image", "weight"}]) of style items: nodes, (node, weight) pairs or style sources."""
+    sources: List[styles.Source] = []
+    for item in items or []:
+        if isinstance(item, dict):
+            sources += styles.valid([item])
+            continue
         node, weight = item if isinstance(item, tuple) else (item, 1.0)
-        out.append((node, float(weight)))
-    if not out:
-        raise LayerError("No style layer chosen: select the style layer and use %s first."
-                         % actions.hint(actions.SET_STYLE))
-    return out
+        sources += styles.from_layers([node], float(weight))
+    if not sources:
+        raise LayerError("No style chosen: select the style layer(s) and use %s, or pick a painting or a file in "
+                         "the docker." % actions.hint(actions.SET_STYLE))
+    for node, _ in styles.nodes(document, sources):
+        if layers.same_node(node, content_node):
+            raise LayerError("The style layer %s is the layer being stylised; pick another layer as the style "
+                             "(a layer cannot be repainted with its own texture here: the result would be "
+                             "the layer itself)." % layers.describe(node))
+    exported = styles.export(document, sources)
+    return [name for name, _, _ in exported], [{"image": image, "weight": w} for _, image, w in exported]
 
 
 def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], **settings: Any) -> Dict[str, Any]:
@@ -87,18 +120,13 @@ def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes],
                    % (ctl.current_job().name, actions.hint(actions.CANCEL)))  # type: ignore[union-attr]
     if document is None:
         raise LayerError("No document is open.")
-    styles = _style_list(style_nodes)
-    for node, _ in styles:
-        if layers.same_node(node, content_node):
-            raise LayerError("The style layer %s is the layer being stylised; pick another layer as the style."
-                             % layers.describe(node))
     merged = check_settings(dict(config.job_settings(), **settings))
+    names, style_images = _style_images(document, content_node, style_nodes)
     rect, mask = layers.work_area(document, content_node, config.read("feather"))
     content, rect = layers.export(content_node, rect)
-    style_images = [{"image": layers.export(node)[0], "weight": weight} for node, weight in styles]
     ctl.backend()   # a missing backend says so before any layer is made
     return {"content": content, "styles": style_images, "settings": merged, "rect": rect, "mask": mask,
-            "name": layers.result_name(content_node, [node for node, _ in styles])}
+            "name": "%s \u00d7 %s" % (content_node.name(), ", ".join(names))}
 
 
 def stylize(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], **settings: Any) -> Job:

@@ -35,7 +35,7 @@ class Controller(QObject):
         self._client: Optional[BackendClient] = None
         self._job: Optional[Job] = None
         self._ids = itertools.count(1)
-        self._styles: List[Tuple[Any, List[str]]] = []   # (document, style layer ids); documents are not hashable
+        self._styles: List[Tuple[Any, List[Dict[str, Any]]]] = []   # (document, style sources); not hashable
         self.device = ""          # the running backend's device, from its hello ("cpu, bf16", "cuda (...)")
         self.live: Any = None     # the live session (live.LiveSession) while live mode is on
 
@@ -135,16 +135,18 @@ class Controller(QObject):
             self._job.fail(why)
 
     # --- each document's style ---
-    def set_style(self, document: Any, layer_ids: List[str]) -> None:
-        self._styles = [(d, ids) for d, ids in self._styles if d != document and self._is_open(d)]
-        self._styles.append((document, list(layer_ids)))
+    def set_style(self, document: Any, sources: List[Dict[str, Any]]) -> None:
+        """sources: styles.Source dicts ({"layer": id, ...} or {"file": path, ...}, each with a weight)."""
+        self._styles = [(d, s) for d, s in self._styles if d != document and self._is_open(d)]
+        self._styles.append((document, [dict(s) for s in sources]))
         self.style_changed.emit()
 
-    def style_ids(self, document: Any) -> List[str]:
-        for doc, ids in self._styles:
+    def style_sources(self, document: Any) -> Optional[List[Dict[str, Any]]]:
+        """The sources chosen for this document in this session; None when none were."""
+        for doc, sources in self._styles:
             if doc == document:
-                return list(ids)
-        return []
+                return [dict(s) for s in sources]
+        return None
 
     def forget_closed_documents(self) -> None:
         self._styles = [(d, ids) for d, ids in self._styles if self._is_open(d)]

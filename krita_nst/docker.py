@@ -7,7 +7,7 @@ from typing import Any, Dict
 
 from krita import DockWidget, Krita
 
-from . import actions, api, backends, config, layers
+from . import actions, api, backends, config
 from .job import Job
 from .qt import (
     QComboBox,
@@ -24,6 +24,7 @@ from .qt import (
     QWidget,
 )
 from .settings import SETTINGS_BY_NAME, Setting
+from .style_panel import StylePanel
 
 DOCKER_ID = "krita_nst_docker"
 SHOWN = ("strength", "size", "steps", "style_scale", "preserve_colors", "seed")  # the rest: kritarc / API
@@ -54,12 +55,12 @@ class StyleDocker(DockWidget):
         self.setWindowTitle("Neural Style Transfer")
         root = QWidget(self)
         layout = QVBoxLayout(root)
-        self.style_label = QLabel()
-        self.style_label.setWordWrap(True)
         self.buttons: Dict[str, Any] = {}
         self._job: Any = None
-        layout.addWidget(self.style_label)
-        layout.addWidget(self._button(actions.SET_STYLE, "Use active layer as style"))
+        self.styles = StylePanel()
+        self.style_label = self.styles.label
+        self.buttons[actions.SET_STYLE] = self.styles.use_layers
+        layout.addWidget(self.styles)
         form = QFormLayout()
         self.editors: Dict[str, Any] = {}
         for name in SHOWN:
@@ -145,8 +146,7 @@ class StyleDocker(DockWidget):
             self.backend.setText(config.backend_setting())
 
     def _show_style(self) -> None:
-        nodes = api.style_nodes(layers.active_document())
-        self.style_label.setText("Style: " + (", ".join(n.name() for n in nodes) if nodes else "none chosen"))
+        self.styles.refresh()
 
     def _set_running(self, running: bool) -> None:
         self.buttons[actions.STYLIZE].setEnabled(not running)

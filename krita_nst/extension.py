@@ -50,7 +50,7 @@ def stylize_active() -> None:
     document = layers.active_document()
     if document is None:
         raise api.LayerError("Open a document first.")
-    job = api.stylize(document, document.activeNode(), api.style_nodes(document))
+    job = api.stylize(document, document.activeNode(), api.style_sources(document))
     job.failed.connect(notify)
 
 
@@ -58,7 +58,10 @@ def set_style_from_active() -> None:
     document = layers.active_document()
     if document is None or document.activeNode() is None:
         raise api.LayerError("Select the layer to use as the style first.")
-    api.set_style(document, [document.activeNode()])
+    window = Krita.instance().activeWindow()
+    view = window.activeView() if window is not None else None
+    selected = list(view.selectedNodes()) if view is not None else []   # several: blended, weights in the docker
+    api.set_style(document, selected if len(selected) > 1 else [document.activeNode()])
 
 
 def toggle_live(on: bool) -> None:
@@ -74,7 +77,7 @@ def toggle_live(on: bool) -> None:
     try:
         if document is None or document.activeNode() is None:
             raise api.LayerError("Select the layer to follow first.")
-        session = LiveSession(document, document.activeNode(), api.style_nodes(document))
+        session = LiveSession(document, document.activeNode(), api.style_sources(document))
     except BaseException:
         actions.set_checked(actions.LIVE, False)
         raise

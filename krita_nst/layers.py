@@ -163,9 +163,5 @@ class ResultLayer:
         self.document.refreshProjection()
 
 
-def result_name(content: Any, styles: Iterable[Any]) -> str:
-    return "%s \u00d7 %s" % (content.name(), ", ".join(node.name() for node in styles))
-
-
 def same_node(a: Optional[Any], b: Optional[Any]) -> bool:
     return a is not None and b is not None and a.uniqueId() == b.uniqueId()

@@ -53,6 +53,7 @@ class LiveSession(QObject):
     stopped = pyqtSignal(str)     # why ("" when the artist turned it off)
 
     def __init__(self, document: Any, content: Any, styles: List[Any]) -> None:
+        """styles: what api.prepare takes (style sources, nodes)."""
         super().__init__()
         self.document, self.content, self.styles = document, content, styles
         self.key = "live:" + layers.node_id(content)
@@ -80,7 +81,7 @@ class LiveSession(QObject):
     def _state(self) -> Any:
         started = time.perf_counter()
         state = (layers.checksum(self.content, self.rect), tuple(sorted(config.job_settings().items())),
-                 live_size(api.controller().device), tuple(layers.node_id(n) for n in self.styles))
+                 live_size(api.controller().device), repr(self.styles))
         self.note_block(time.perf_counter() - started)
         return state
 

@@ -37,6 +37,14 @@ def qimage(image: Image) -> Any:
     return QImage(image.data, image.width, image.height, image.width * 4, layout)
 
 
+def load_file(path: str) -> Image:
+    """An image file (PNG, JPEG, ... what Qt reads) as a BGRA8 Image."""
+    picture = QImage(path)
+    if picture.isNull():
+        raise PixelError("it is missing or not an image Qt can read")
+    return Image(picture.width(), picture.height(), "BGRA8", _bytes(picture))
+
+
 def encoded(image: Image, encoding: str) -> Image:
     """An Image as it travels: unchanged for raw, else a PNG file (RGBA8) of it."""
     if encoding == RAW or image.encoding == encoding:

@@ -35,6 +35,7 @@ Qt = QtCore.Qt
 QObject = QtCore.QObject
 QTimer = QtCore.QTimer
 QRect = QtCore.QRect
+QSize = QtCore.QSize
 QProcess = QtCore.QProcess
 QProcessEnvironment = QtCore.QProcessEnvironment
 QIODevice = QtCore.QIODevice
@@ -45,6 +46,8 @@ pyqtSignal = QtCore.pyqtSignal
 # QtGui
 QImage = QtGui.QImage
 QPainter = QtGui.QPainter
+QPixmap = QtGui.QPixmap
+QIcon = QtGui.QIcon
 QAction = getattr(QtGui, "QAction", None) or QtWidgets.QAction   # moved from QtWidgets in Qt6
 # QtWidgets
 QApplication = QtWidgets.QApplication
@@ -53,6 +56,8 @@ QLabel = QtWidgets.QLabel
 QPushButton = QtWidgets.QPushButton
 QComboBox = QtWidgets.QComboBox
 QLineEdit = QtWidgets.QLineEdit
+QFileDialog = QtWidgets.QFileDialog
+QToolButton = QtWidgets.QToolButton
 QSpinBox = QtWidgets.QSpinBox
 QDoubleSpinBox = QtWidgets.QDoubleSpinBox
 QProgressBar = QtWidgets.QProgressBar

@@ -84,6 +84,8 @@ SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 PLUGIN_SETTINGS = (
     Setting("feather", int, 4, 0, 256, label="Feather",
             help="Soft edge in pixels given to a hard-edged selection; feathered selections keep their own."),
+    Setting("style_file", str, "", label="Style file",
+            help="An image file used as the style by documents with no style of their own (the last one picked)."),
     Setting("live_size", int, 0, 0, 4096, label="Live size",
             help="Longest side live mode works at; 0 picks it from the device (256 on a CPU, 768 on a GPU)."),
 )

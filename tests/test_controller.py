@@ -191,14 +191,17 @@ def test_style_choices_are_per_document_and_dropped_when_it_closes(app, tmp_path
                      is_open=lambda document: document in open_documents)
     changed = []
     ctl.style_changed.connect(lambda: changed.append(True))
-    ctl.set_style("a", ["style-a"])
-    ctl.set_style("b", ["style-b1", "style-b2"])
-    ctl.set_style("a", ["style-a2"])
-    assert ctl.style_ids("a") == ["style-a2"] and ctl.style_ids("b") == ["style-b1", "style-b2"]
+    a, a2 = [{"layer": "style-a", "weight": 1.0}], [{"file": "/p/a2.png", "weight": 0.5}]
+    b = [{"layer": "style-b1", "weight": 1.0}, {"layer": "style-b2", "weight": 2.0}]
+    assert ctl.style_sources("a") is None
+    ctl.set_style("a", a)
+    ctl.set_style("b", b)
+    ctl.set_style("a", a2)
+    assert ctl.style_sources("a") == a2 and ctl.style_sources("b") == b
     assert len(changed) == 3
     open_documents.discard("b")
     ctl.forget_closed_documents()
-    assert ctl.style_ids("b") == [] and ctl.style_ids("a") == ["style-a2"]
+    assert ctl.style_sources("b") is None and ctl.style_sources("a") == a2
     assert ctl.backend_pid() is None   # nothing started a backend
 
 

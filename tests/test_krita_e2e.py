@@ -218,3 +218,20 @@ def test_live_mode_follows_the_brush_and_leaves_a_normal_layer(tmp_path, krita):
     assert live["off_seconds"] < 10 and not live["checked_after_off"] and live["live_after_off"]
     assert live["name_off"] == "Content \u00d7 Style", "turning live mode off leaves a normal layer"
     assert live["content_at_end"] == live["content_after_strokes"], "live mode wrote the content layer"
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_style_sources_blend_file_gallery_and_memory(tmp_path, krita):
+    results, _ = run_krita(tmp_path, "styles", krita)
+    blend = results["blend"]
+    assert sorted(s["name"] for s in blend["sources"]) == ["Scream", "Style"], blend["sources"]
+    assert blend["state"] == "done" and blend["final_name"].startswith("Content \u00d7 "), blend
+    assert sorted(blend["final_name"].split(" \u00d7 ")[1].split(", ")) == ["Scream", "Style"]
+    assert blend["docker_weights"] == [1.0, 0.5]
+    file = results["file"]
+    assert file["state"] == "done" and file["final_name"] == "Content \u00d7 The Great Wave (Hokusai, c. 1831)"
+    assert file["style_file"] == file["wave"]
+    assert results["saved"]
+    reopened = results["reopened"]
+    assert reopened["sources"] == reopened["chosen"] and reopened["nodes"] == ["Style"], reopened
+    assert [s["file"] for s in results["fresh_sources"]] == [reopened["chosen"][1]["file"]]

@@ -114,12 +114,18 @@ def start_document(content_file="chelsea.png", size=(451, 300)):
     return doc, content, style
 
 
+def active(doc, node):
+    """A wait condition that makes node the active layer (asked again each time: one call may not take)."""
+    def condition():
+        doc.setActiveNode(node)
+        return doc.activeNode() is not None and doc.activeNode().name() == node.name()
+    return condition
+
+
 def run_job(doc, content, how, record):
     """Start stylising content by action or shortcut; yields until it ends."""
     app = Krita.instance()
-    doc.setActiveNode(content)
-    yield wait(lambda: doc.activeNode() is not None and doc.activeNode().name() == "Content", 10,
-               "the content layer active")
+    yield wait(active(doc, content), 10, "the content layer active")
     if how == "action":
         app.action("krita_nst_stylize").trigger()
     else:
@@ -446,6 +452,58 @@ def scenario_live():
     record["content_at_end"] = digest(content)
     record["max_block_ms"], record["ui_worst_gap_ms"] = session.max_block_ms, watch_ui.worst
     record["updates"] = session.updates
+
+
+def scenario_styles():
+    doc, content, style = yield from start_document()
+    app = Krita.instance()
+    from krita_nst import docker, styles
+    scream = layer_from_file(doc, "Scream", os.path.join(SAMPLES, "the_scream.jpg"), 236, 300)
+    for node in (style, scream):
+        node.setVisible(False)   # hidden layers are fine style sources
+    doc.refreshProjection()
+    yield wait(active(doc, content), 10, "the content layer active")
+    # Several layers selected in the Layers docker -> one blended style.
+    app.action("select_invisible_layers").trigger()
+    window = app.activeWindow()
+    yield wait(lambda: len(window.activeView().selectedNodes()) == 2, 10, "two layers selected")
+    app.action("krita_nst_set_style").trigger()
+    record = results["blend"] = {"sources": api().style_sources(doc)}
+    sources = [dict(s, weight=w) for s, w in zip(api().style_sources(doc), (1.0, 0.5))]
+    api().set_style_sources(doc, sources)
+    for w in QApplication.allWidgets():
+        if isinstance(w, docker.StyleDocker):
+            w.show()
+            w.styles.refresh()
+            record["docker_weights"] = [box.value() for box in w.styles.weights]
+    record["active_after_select"] = doc.activeNode().name()
+    yield from run_job(doc, content, "action", record)
+    # A painting from the bundled gallery (a file): it becomes the remembered style_file too.
+    wave = [p for _, p in styles.gallery() if p.endswith("great_wave.jpg")][0]
+    api().set_style_sources(doc, [styles.from_file(wave)])
+    record = results["file"] = {}
+    yield from run_job(doc, content, "action", record)
+    record["style_file"] = app.readSetting("krita_nst", "style_file", "")
+    record["wave"] = wave
+    # Remembered in the .kra: save, close, reopen.
+    udnie = [p for _, p in styles.gallery() if p.endswith("udnie.jpg")][0]
+    chosen = styles.from_layers([style], 0.7) + [styles.from_file(udnie)]
+    api().set_style_sources(doc, chosen)
+    path = os.path.join(OUT, "styled.kra")
+    doc.setFileName(path)
+    results["saved"] = bool(doc.save())
+    doc.waitForDone()
+    doc.close()
+    reopened = app.openDocument(path)
+    app.activeWindow().addView(reopened)
+    yield wait(lambda: app.activeDocument() is not None, 20, "the reopened document")
+    results["reopened"] = {"chosen": chosen, "sources": api().style_sources(reopened),
+                           "nodes": [n.name() for n in api().style_nodes(reopened)]}
+    # A new document with no style of its own starts with the last style file.
+    fresh = app.createDocument(64, 64, "fresh", "RGBA", "U8", "", 72.0)
+    results["fresh_sources"] = api().style_sources(fresh)
+    fresh.close()
+    reopened.setModified(False)
 
 
 def scenario_one_run():
