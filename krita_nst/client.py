@@ -127,11 +127,12 @@ class BackendClient(QObject):
                     "then try again." % ((self.backend.where(),) + theirs + ours + (self.backend.where(),)))
         return ""
 
-    def log_since_start(self) -> str:
+    def log_since_start(self, most: int = 4000) -> str:
+        """The end of what this start wrote to the log (bounded: the log may be a device, e.g. /dev/full)."""
         try:
             with open(self.log_path, "rb") as f:
-                f.seek(self._log_start)
-                return f.read()[-4000:].decode("utf-8", "replace")
+                f.seek(max(self._log_start, os.fstat(f.fileno()).st_size - most))
+                return f.read(most).decode("utf-8", "replace").replace("\0", "")
         except OSError:
             return ""
 

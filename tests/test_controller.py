@@ -229,3 +229,21 @@ def test_a_damaged_png_from_the_backend_fails_the_job_with_a_message(app, contro
     job.handle(wire.Message(wire.PROGRESS, {"id": job.id, "step": 1, "total": 2, "preview": wire.Image(
         8, 8, "RGBA8", b"\x89PNG broken", "png")}))
     assert job.state == FAILED and "damaged 8x8 PNG" in failures[0] and not controller.busy()
+
+
+def test_a_full_disk_for_the_log_changes_nothing_for_the_artist(app):
+    """/dev/full: every write to the log fails with ENOSPC, as on a full disk."""
+    ctl = Controller(lambda: backends.local(venv_python(), REPO, os.getpid()), lambda: "/dev/full")
+    try:
+        job, layer = submit(ctl, SMALL)
+        spin(app, lambda: not job.running(), what="the job with a full disk")
+        assert job.state == DONE and layer.images
+        job, layer = submit(ctl, LONG)
+        spin(app, lambda: len(layer.images) >= 1, what="a first preview")
+        failures = []
+        job.failed.connect(failures.append)
+        os.kill(ctl.backend_pid(), signal.SIGKILL)
+        spin(app, lambda: not job.running(), 30, "the failure")
+        assert "stopped unexpectedly (killed by signal 9)" in failures[0] and "/dev/full" in failures[0]
+    finally:
+        ctl.shutdown()

@@ -60,6 +60,9 @@ def test_a_job_over_ssh_streams_previews_and_ends_done(app, remote, ssh_server):
     ssh_pid = remote.backend_pid()
     assert ssh_pid and "ssh" in open("/proc/%d/cmdline" % ssh_pid).read()
     assert len(ssh_server.remote_backends()) == 1
+    # No listening socket on the remote side either: the backend only has its stdin and stdout.
+    from test_backend_process import _listening_inodes, _socket_inodes
+    assert not _socket_inodes(ssh_server.remote_backends()[0]) & _listening_inodes()
     job, _ = submit(remote, SMALL)   # warm: the same connection
     spin(app, lambda: not job.running(), what="the second job")
     assert job.state == DONE and remote.backend_pid() == ssh_pid
