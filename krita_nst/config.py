@@ -33,6 +33,18 @@ def write(name: str, value: Any) -> None:
     Krita.instance().writeSetting(GROUP, name, str(KNOWN[name].parse(value)))
 
 
+def read_json(name: str) -> Any:
+    """A value the plugin keeps for itself in kritarc (not a setting), None when absent or unreadable."""
+    try:
+        return json.loads(Krita.instance().readSetting(GROUP, name, "null"))
+    except ValueError:
+        return None
+
+
+def write_json(name: str, value: Any) -> None:
+    Krita.instance().writeSetting(GROUP, name, json.dumps(value))
+
+
 def job_settings() -> Dict[str, Any]:
     return {s.name: read(s.name) for s in SETTINGS}
 

@@ -9,7 +9,7 @@ real backend process.
 import itertools
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import backends, pixels, settings, wire
+from . import backends, estimate, pixels, settings, wire
 from .client import BackendClient
 from .job import Job, ResultTarget
 from .qt import QObject, pyqtSignal
@@ -24,6 +24,7 @@ class Controller(QObject):
     style_changed = pyqtSignal()
     message = pyqtSignal(str)          # something for the artist that no caller is waiting for
     backend_ready = pyqtSignal(str)    # e.g. "cpu, bf16 (krita-nst 0.2.0)", + " on HOST" when remote
+    learned = pyqtSignal()             # `speeds` changed (a cold run finished)
 
     def __init__(self, locate_backend: Callable[[], backends.Backend], log_path: Callable[[], str],
                  is_open: Callable[[Any], bool] = lambda document: True) -> None:
@@ -38,6 +39,7 @@ class Controller(QObject):
         self._styles: List[Tuple[Any, List[Dict[str, Any]]]] = []   # (document, style sources); not hashable
         self.device = ""          # the running backend's device, from its hello ("cpu, bf16", "cuda (...)")
         self.live: Any = None     # the live session (live.LiveSession) while live mode is on
+        self.speeds: Dict[str, float] = {}   # device -> seconds per step per megapixel (estimate.py)
 
     # --- the backend ---
     def backend(self) -> BackendClient:
@@ -97,6 +99,8 @@ class Controller(QObject):
             encoding = client.backend.transfer
             styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
             job = Job(next(self._ids), target, name, self._send_cancel)
+            w, h = estimate.working_size(content.width, content.height, checked["size"])
+            job.work = (w * h, checked["steps"])
             client.send(wire.JOB, id=job.id, content=pixels.encoded(content, encoding), styles=styles,
                         settings=checked, encoding=encoding, **({"key": key} if key else {}))
         except BaseException:
@@ -104,8 +108,21 @@ class Controller(QObject):
             raise
         self._job = job
         job.note.connect(self.message)
+        job.finished.connect(self._learn)
         self.job_started.emit(job)
         return job
+
+    def time_estimate(self, width: int, height: int, job_settings: Dict[str, Any],
+                      ) -> Tuple[Tuple[int, int], Optional[float]]:
+        """(working size, seconds or None) of a run on a width x height area with these settings."""
+        w, h = estimate.working_size(width, height, job_settings["size"])
+        return (w, h), estimate.seconds(self.speeds, self.device, w * h, job_settings["steps"])
+
+    def _learn(self, _node: Any) -> None:
+        job = self._job
+        if job is not None and job.work and not job.warm and job.seconds:
+            estimate.learn(self.speeds, self.device, job.work[0], job.work[1], job.seconds)
+            self.learned.emit()
 
     def cancel(self) -> None:
         if self.busy():

@@ -3,11 +3,13 @@
 It listens to the Controller's signals and runs the plugin's actions; it never calls the extension.
 """
 
+import time
 from typing import Any, Dict
 
 from krita import DockWidget, Krita
 
-from . import actions, api, backends, config
+from . import actions, api, backends, config, layers
+from .estimate import describe as describe_time
 from .job import Job
 from .qt import (
     QComboBox,
@@ -87,6 +89,9 @@ class StyleDocker(DockWidget):
         self.status.setWordWrap(True)
         self.device = QLabel("Backend: starts with the first run.")
         self.device.setWordWrap(True)
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
+        layout.addWidget(self.estimate)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.device)
@@ -144,6 +149,8 @@ class StyleDocker(DockWidget):
                 widget.blockSignals(False)
         if not self.backend.hasFocus() and self.backend.text() != config.backend_setting():
             self.backend.setText(config.backend_setting())
+        document = layers.active_document()
+        self.estimate.setText(api.estimate(document, document.activeNode() if document is not None else None))
 
     def _show_style(self) -> None:
         self.styles.refresh()
@@ -196,4 +203,9 @@ class StyleDocker(DockWidget):
     def _on_progress(self, step: int, total: int, losses: dict) -> None:
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(step)
-        self.status.setText("Step %d of %d" % (step, total))
+        job = self._job
+        left = ""
+        if job is not None and 0 < step < total:
+            elapsed = time.monotonic() - job.started
+            left = ", %s left" % describe_time(elapsed / step * (total - step))
+        self.status.setText("Step %d of %d%s" % (step, total, left))

@@ -48,6 +48,8 @@ class Job(QObject):
         self.first_preview_s: Optional[float] = None
         self.seconds: Optional[float] = None
         self.peak_memory_mib: Optional[float] = None
+        self.warm = False             # the backend started from this layer's last result
+        self.work: Any = None         # (working pixels, steps), for the time estimate
         self._watch = QTimer(self)
         self._watch.timeout.connect(self._check_target)
         self._watch.start(WATCH_MS)
@@ -77,6 +79,7 @@ class Job(QObject):
                 self.preview.emit(message["step"])
         elif message.type == wire.RESULT:
             self.peak_memory_mib = message.get("peak_memory_mib")
+            self.warm = bool(message.get("warm"))
             self._write(message["image"])
             if self.running():
                 self._end(DONE)

@@ -53,20 +53,28 @@ def find_nodes(document: Any, ids: Iterable[str]) -> List[Any]:
     return [found[i] for i in ids if i in found]
 
 
+def work_rect(document: Any, node: Any) -> Any:
+    """The rect of the layer a run would work on (QRect): its bounds, or with an active selection the
+    selection's bounds plus context, within the layer (may be empty)."""
+    bounds = node.bounds()
+    selection = document.selection()
+    if selection is None or bounds.isEmpty():
+        return QRect(bounds)
+    chosen = QRect(selection.x(), selection.y(), selection.width(), selection.height())
+    margin = max(MIN_CONTEXT, int(CONTEXT * max(chosen.width(), chosen.height())))
+    return chosen.adjusted(-margin, -margin, margin, margin).intersected(bounds)
+
+
 def work_area(document: Any, node: Any, feather: int) -> Tuple[Any, Optional[bytes]]:
     """The rect of the layer to stylise (QRect) and, with an active selection, the selection over that
     rect (one byte a pixel) that the result's alpha will follow."""
     if node is None:
         raise LayerError("No layer is selected.")
-    bounds = node.bounds()
-    if bounds.isEmpty():
+    if node.bounds().isEmpty():
         raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
-    selection = document.selection()
+    rect, selection = work_rect(document, node), document.selection()
     if selection is None:
-        return QRect(bounds), None
-    chosen = QRect(selection.x(), selection.y(), selection.width(), selection.height())
-    margin = max(MIN_CONTEXT, int(CONTEXT * max(chosen.width(), chosen.height())))
-    rect = chosen.adjusted(-margin, -margin, margin, margin).intersected(bounds)
+        return rect, None
     mask = _mask(selection, rect, feather) if not rect.isEmpty() else b""
     if not mask.strip(b"\0"):
         raise LayerError("The selection does not cover any pixel of layer %s: select part of it, or deselect "

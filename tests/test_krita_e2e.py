@@ -77,6 +77,10 @@ def check_full_scenario(results, out):
     assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
     assert cancel["cancel_seconds"] < 10
     assert "krita-nst %s in Krita %s" % (__version__, results["versions"]["krita"]) in results["plugin_log"]
+    # Before a run: the working size and a time learned from the runs so far; during one: an ETA.
+    assert all(e.startswith("Works at 160x106 px, about ") and " s on cpu" in e for e in results["docker_estimate"]), \
+        results["docker_estimate"]
+    assert all(" left" in s for s in cancel["docker_status"]), cancel["docker_status"]
     # kritarc changed by a script: the docker shows the new values.
     assert results["docker_followed"] and all(v == [72.5, "luminance"] for v in results["docker_followed"]), \
         results["docker_followed"]

@@ -185,6 +185,8 @@ def scenario_full():
     # A second stylise while one runs is refused with a message; cancel stops the first.
     record = results["cancel"] = {}
     job = yield from start_until_preview(doc, content, record)
+    from krita_nst import docker
+    record["docker_status"] = [w.status.text() for w in QApplication.allWidgets() if isinstance(w, docker.StyleDocker)]
     layers_before = len(doc.rootNode().childNodes())
     app.action("krita_nst_stylize").trigger()
     record["busy_message"] = [b.text() for b in message_boxes()]
@@ -213,6 +215,8 @@ def scenario_full():
                      for w in dockers]
     yield wait(lambda: shown() and all(v == (72.5, "luminance") for v in shown()), 10, "the docker to follow")
     results["docker_followed"] = shown()
+    yield wait(lambda: all(w.estimate.text() for w in dockers), 5, "the estimate shown")
+    results["docker_estimate"] = [w.estimate.text() for w in dockers]
     app.writeSetting("krita_nst", "strength", "50")
     app.writeSetting("krita_nst", "preserve_colors", "none")
 

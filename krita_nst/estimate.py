@@ -1,0 +1,43 @@
+"""How long a run will take on this device, learned from the runs so far (shown before a run).
+
+Pure standard library.  The model is deliberately simple: seconds = k x steps x megapixels of the
+working size, with k per device, an average of the cold runs seen (warm re-runs are faster and
+would teach the wrong k).
+"""
+
+import math
+from typing import Dict, Optional, Tuple
+
+LEARNING = 0.5   # the weight of the newest run in k's running average
+
+
+def working_size(width: int, height: int, size: int) -> Tuple[int, int]:
+    """The size the work is done at: the longest side at `size`, never above the layer's own."""
+    longest = max(width, height)
+    if longest <= size:
+        return width, height
+    scale = size / longest
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def learn(speeds: Dict[str, float], device: str, pixels: int, steps: int, seconds: float) -> None:
+    """Update k for device from a finished cold run."""
+    if not device or pixels <= 0 or steps <= 0 or not (seconds > 0 and math.isfinite(seconds)):
+        return
+    k = seconds / (steps * pixels / 1e6)
+    old = speeds.get(device)
+    speeds[device] = k if old is None else (1 - LEARNING) * old + LEARNING * k
+
+
+def seconds(speeds: Dict[str, float], device: str, pixels: int, steps: int) -> Optional[float]:
+    """The estimate, or None before the first run on this device."""
+    k = speeds.get(device)
+    return None if k is None else k * steps * pixels / 1e6
+
+
+def describe(estimate: Optional[float]) -> str:
+    if estimate is None:
+        return "time: known after the first run"
+    if estimate < 90:
+        return "about %d s" % max(1, round(estimate))
+    return "about %d min" % round(estimate / 60)
