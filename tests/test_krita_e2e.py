@@ -239,3 +239,17 @@ def test_style_sources_blend_file_gallery_and_memory(tmp_path, krita):
     reopened = results["reopened"]
     assert reopened["sources"] == reopened["chosen"] and reopened["nodes"] == ["Style"], reopened
     assert [s["file"] for s in results["fresh_sources"]] == [reopened["chosen"][1]["file"]]
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_every_kind_of_layer_as_content_hidden_offset_and_off_canvas(tmp_path, krita):
+    results, _ = run_krita(tmp_path, "kinds", krita, timeout=600, size="128", steps="20")
+    kinds = results["kinds"]
+    assert {"Hidden", "Offset", "Off canvas", "Group", "Clone", "File", "Vector"} <= set(kinds), kinds
+    for name, record in kinds.items():
+        assert record.get("state") == "done", (name, record)
+        assert record["above"], (name, record)
+        # The result covers what the layer shows, where it is: offsets and pixels off the canvas included.
+        assert record["result_bounds"] == record["source_bounds"], (name, record)
+    assert kinds["Offset"]["source_bounds"][:2] == [120, 90]
+    assert kinds["Off canvas"]["source_bounds"][2:] == [300, 200]   # 151x100 px of it lie on the canvas

@@ -510,6 +510,68 @@ def scenario_styles():
     reopened.setModified(False)
 
 
+def scenario_kinds():
+    """Every kind of layer as content (read as it looks), hidden, offset and partly off the canvas."""
+    doc, content, style = yield from start_document()
+    app = Krita.instance()
+    yield from choose_style(doc, style)
+    root, made = doc.rootNode(), []
+    hidden = layer_from_file(doc, "Hidden", os.path.join(SAMPLES, "coffee.png"), 300, 200)
+    hidden.setVisible(False)
+    offset = doc.createNode("Offset", "paintlayer")
+    root.addChildNode(offset, None)
+    offset.setPixelData(bytes(content.pixelData(0, 0, 200, 150)), 120, 90, 200, 150)
+    off_canvas = doc.createNode("Off canvas", "paintlayer")
+    root.addChildNode(off_canvas, None)
+    off_canvas.setPixelData(bytes(content.pixelData(0, 0, 300, 200)), 300, 200, 300, 200)   # 151x100 px inside
+    group = doc.createGroupLayer("Group")
+    root.addChildNode(group, None)
+    inner = layer_from_file(doc, "Inner", os.path.join(SAMPLES, "rocket.jpg"), 300, 200)
+    inner.remove()
+    group.addChildNode(inner, None)
+    clone = doc.createCloneLayer("Clone", content)
+    root.addChildNode(clone, None)
+    file_layer = doc.createFileLayer("File", os.path.join(SAMPLES, "astronaut.png"), "None")
+    root.addChildNode(file_layer, None)
+    vector = doc.createVectorLayer("Vector")
+    root.addChildNode(vector, None)
+    vector.addShapesFromSvg('<svg xmlns="http://www.w3.org/2000/svg" width="451" height="300">'
+                            '<circle cx="200" cy="150" r="90" fill="#2050c0" stroke="#f0c020" stroke-width="20"/>'
+                            '<rect x="40" y="30" width="120" height="80" fill="#c03020"/></svg>')
+    from krita import Selection
+    everywhere = Selection()
+    everywhere.select(0, 0, doc.width(), doc.height(), 255)
+    blur = app.filter("blur")
+    filter_layer = doc.createFilterLayer("Filter", blur, everywhere) if blur is not None else None
+    if filter_layer is not None:
+        root.addChildNode(filter_layer, None)
+    made = [hidden, offset, off_canvas, group, clone, file_layer, vector] + ([filter_layer] if filter_layer else [])
+    doc.refreshProjection()
+    doc.waitForDone()
+    yield wait(lambda: not file_layer.bounds().isEmpty() and not vector.bounds().isEmpty(), 30, "the layers drawn")
+    results["kinds"] = {}
+    for node in made:
+        record = results["kinds"][node.name()] = {"type": node.type()}
+        r = node.bounds()
+        record["source_bounds"] = [r.x(), r.y(), r.width(), r.height()]
+        yield wait(active(doc, node), 10, "layer %s active" % node.name())
+        app.action("krita_nst_stylize").trigger()
+        record["messages"] = [b.text() for b in message_boxes()]
+        for box in message_boxes():
+            box.close()
+        if api().current_job() is None:
+            continue
+        job = api().current_job()
+        yield wait(lambda job=job: not job.running(), 300, "the run on %s" % node.name())
+        record["state"] = job.state
+        if job.state == "done":
+            r = job.layer.bounds()
+            record["result_bounds"] = [r.x(), r.y(), r.width(), r.height()]
+            record["above"] = names_above(doc).index(job.layer.name()) == names_above(doc).index(node.name()) + 1 \
+                if node.parentNode() == root else True
+    doc.setModified(False)
+
+
 def scenario_one_run():
     doc, content, style = yield from start_document()
     yield from choose_style(doc, style)
