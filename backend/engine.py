@@ -19,7 +19,8 @@ from .device import Runtime
 from .lbfgs import LBFGS
 from .model import VGG19Features
 from .plan import COARSEST, MIN_SIDE, InputError, Scale, plan, style_size  # noqa: F401  (the engine's API)
-from .warm import Start, Working, start_image
+from .starts import start_of, warm_start_of
+from .warm import Working
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -30,7 +31,6 @@ TV_SCALE = 0.2         # smoothness 1.0 means this TV weight (TV is a mean of sq
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
 PLATEAU_TOL = 2e-3
 PREVIEW_SECONDS = 2.0  # a preview at least this often, whatever preview_every says (big images: every step)
-WARM_STEPS = 10        # a warm run: this many steps at the finest scale (measured: benchmarks/iterate.py)
 WARM_PLATEAU = (4, 5e-3)   # a warm run stops sooner: it starts near its optimum
 
 
@@ -90,15 +90,6 @@ def _balance(content_features, grams):
     return content_scale, weights
 
 
-def _initial(content, init, generator):
-    noise = torch.rand(content.shape, generator=generator).to(content)
-    if init == "noise":
-        return noise
-    if init == "blend":
-        return 0.6 * content + 0.4 * noise
-    return content.clone()
-
-
 def _optimizer(name, x, gamma):
     if name == "adam":
         return torch.optim.Adam([x], lr=0.02)
@@ -124,18 +115,6 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
         return
 
 
-def _warm_start(previous, scales, content, beta):
-    """(scales, Start) for a warm run from `previous`, or (scales, None) when it does not fit."""
-    top = scales[-1]
-    if previous is None or tuple(previous.result.shape[-2:]) != (top.height, top.width):
-        return scales, None
-    scaled = images.resize(content, top.height, top.width)
-    grow = max(2, round(max(top.height, top.width) / 64))   # VGG sees a neighbourhood: repaint around a change
-    image, _ = start_image(previous, scaled, grow, grow)
-    gamma = previous.gamma and previous.gamma / (1 + beta)   # stored per unit of loss weight
-    return [Scale(top.height, top.width, WARM_STEPS, top.style_sizes)], Start(image, gamma)
-
-
 def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels, previous):
     def check():
         if should_stop():
@@ -153,7 +132,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         style_images = [color.match_luminance(s, content) for s in style_images]
     scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
     beta = style_weight(settings["strength"])
-    scales, warm_start = _warm_start(previous, scales, content, beta)
+    scales, warm_start = warm_start_of(previous, scales, content, beta)
     window, tolerance = WARM_PLATEAU if warm_start else (PLATEAU_WINDOW, PLATEAU_TOL)
     total = sum(s.steps for s in scales)
     tv_weight = TV_SCALE * settings["smoothness"]
@@ -167,12 +146,8 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         scaled_content = images.resize(content, scale.height, scale.width)
         content_features, grams = _targets(model, runtime, scaled_content, style_images, weights, scale, check)
         content_scale, layer_weights = _balance(content_features, grams)
-        if warm_start is not None:
-            start_image = warm_start.image
-        elif x is None:
-            start_image = _initial(scaled_content, settings["init"], generator)
-        else:
-            start_image = _upscale(x.detach().float().cpu(), scaled_content)
+        start_image = start_of(scale, x, warm_start, scaled_content, settings, generator)
+        if x is not None:
             # L-BFGS's first step here is sized from the coarser scale's curvature: measured, the inverse
             # curvature grows about 2x per halving, as the square root of the pixel count.
             gamma = gamma and gamma * ((scale.height * scale.width) / (x.shape[-2] * x.shape[-1])) ** 0.5
@@ -259,18 +234,6 @@ def _checked(tensor, check):
     view = tensor.view_as(tensor)
     view.register_hook(lambda grad: check())  # returns None: the gradient is unchanged
     return view
-
-
-def _upscale(coarse, content):
-    """The coarse result at the next scale, with the content's detail that the coarse scale could not hold.
-
-    Adding the content's high frequencies (its difference from a down-and-up-sampled copy) means
-    the fine scale starts sharp and spends its few expensive steps on texture, not on edges.
-    """
-    h, w = content.shape[-2:]
-    ch, cw = coarse.shape[-2:]
-    detail = content - images.resize(images.resize(content, ch, cw), h, w)
-    return (images.resize(coarse, h, w) + detail).clamp(0, 1)
 
 
 def _plateaued(history, window, tolerance):

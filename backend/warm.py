@@ -33,9 +33,10 @@ class Working:
 
 @dataclass
 class Start:
-    """How a run starts: from `image` at the finest scale only (warm), or cold when the engine gets None."""
+    """Where a warm run starts: `image` at the finest scale, `mask` 1 where the content changed (softly)."""
     image: torch.Tensor
     gamma: Optional[float]
+    mask: torch.Tensor
 
 
 def styles_identity(styles):
@@ -104,6 +105,9 @@ def changed_mask(old, new, grow, soften):
     return changed
 
 
+BLEND = "shift"
+
+
 def start_image(previous: Working, content, grow, soften):
     """The previous result with the content's changes carried in, blended in softly where it changed.
 
@@ -111,4 +115,6 @@ def start_image(previous: Working, content, grow, soften):
     the new paint shows, with the old stylisation's texture over it); elsewhere it is the previous result.
     """
     mask = changed_mask(previous.content, content, grow, soften)
-    return (previous.result + mask * (content - previous.content)).clamp(0, 1), float(mask.mean())
+    if BLEND == "content":
+        return previous.result * (1 - mask) + content * mask, mask
+    return (previous.result + mask * (content - previous.content)).clamp(0, 1), mask

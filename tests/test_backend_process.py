@@ -110,6 +110,26 @@ def test_job_streams_previews_then_a_full_size_result_and_stays_warm(backend):
         assert max(previews[-1]["preview"].width, previews[-1]["preview"].height) == 128
 
 
+def test_a_job_with_the_key_of_a_finished_one_starts_warm(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    other = [{"image": images.load_file(sample("the_scream.jpg")), "weight": 1.0}]
+    jobs = [(1, "doc/layer", styles, False), (2, "doc/layer", styles, True),   # same key, same style
+            (3, "doc/layer", other, False), (4, None, other, False), (5, "doc/layer", other, True)]
+    for job_id, key, job_styles, warm in jobs:
+        fields = dict(id=job_id, content=content, styles=job_styles, settings=SMALL)
+        if key:
+            fields["key"] = key
+        backend.send(wire.JOB, **fields)
+        messages = backend.until({wire.RESULT, wire.ERROR})
+        assert messages[-1].type == wire.RESULT, messages[-1]
+        assert all(m["warm"] is warm for m in messages), (job_id, [m.get("warm") for m in messages])
+        if warm:
+            assert messages[-1]["steps"] < SMALL["steps"] / 2
+    backend.send(wire.JOB, id=6, content=content, styles=styles, settings=SMALL, key="x" * 201)
+    assert "key must be" in backend.until({wire.RESULT, wire.ERROR})[-1]["message"]
+
+
 def test_cancel_stops_within_a_few_steps(backend):
     assert backend.read().type == wire.HELLO
     content, styles = job_images()
