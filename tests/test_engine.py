@@ -180,18 +180,21 @@ def run_to_end(vgg, runtime, content, styles, previous=None, **settings):
     return progress[-1], progress[:-1]
 
 
-def test_a_warm_start_reaches_the_cold_distances_in_a_quarter_of_the_steps(vgg, runtime, pair):
+def test_a_warm_start_reaches_the_cold_distances_in_a_fifth_of_the_steps(vgg, runtime, pair, monkeypatch):
+    # 20 warm steps against a default cold run of 100; the default warm run (starts.WARM_STEPS) is
+    # shorter still and trades some distance for time (docs/benchmark.md).
+    monkeypatch.setattr(starts, "WARM_STEPS", 20)
     content, style = pair
-    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)])
+    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=100)
     stroked = content.clone()
     stroked[..., 120:150, 80:300] = torch.tensor([0.85, 0.2, 0.15]).view(1, 3, 1, 1)   # a brush stroke, ~5 %
-    cold, cold_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)])
+    cold, cold_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], steps=100)
     again, warm_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], previous=first.working)
     assert again.warm and not cold.warm and all(p.warm for p in warm_steps)
-    assert len(warm_steps) * 4 <= len(cold_steps), (len(warm_steps), len(cold_steps))
+    assert len(warm_steps) * 5 <= len(cold_steps), (len(warm_steps), len(cold_steps))
     c_cold, s_cold = quality.distances(cold.image, stroked, style, size=QUICK["size"])
     c_warm, s_warm = quality.distances(again.image, stroked, style, size=QUICK["size"])
-    assert c_warm < 1.03 * c_cold and s_warm < 1.03 * s_cold, ((c_warm, s_warm), (c_cold, s_cold))
+    assert c_warm < 1.02 * c_cold and s_warm < 1.02 * s_cold, ((c_warm, s_warm), (c_cold, s_cold))
 
 
 def test_a_warm_start_needs_the_same_working_size(vgg, runtime, pair):
