@@ -55,14 +55,15 @@ def to_wire(rgb):
 
 
 def run(model, runtime, content, style, settings, key=None, memory=None):
-    """(result tensor, seconds, warm?) of one job through jobs.run, as the server runs it."""
+    """(result tensor, seconds, warm?, steps taken) of one job through jobs.run, as the server runs it."""
     start = time.perf_counter()
-    last = None
+    steps, last = 0, None
     for progress, image in jobs.run(model, runtime, content, [(style, 1.0)], settings, key=key, memory=memory):
+        steps += not progress.done
         last = (progress, image)
     seconds = time.perf_counter() - start
     progress, image = last
-    return images.from_wire(image)[0], seconds, progress.warm, progress.step
+    return images.from_wire(image)[0], seconds, progress.warm, steps
 
 
 def main():
