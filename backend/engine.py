@@ -7,7 +7,7 @@ the server, the CLI and the tests all drive it the same way.
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
@@ -16,22 +16,22 @@ from krita_nst.settings import check_settings
 
 from . import color, images, losses
 from .device import Runtime
+from .lbfgs import LBFGS
 from .model import VGG19Features
+from .plan import COARSEST, MIN_SIDE, InputError, Scale, plan, style_size  # noqa: F401  (the engine's API)
+from .starts import start_of, warm_start_of
+from .warm import Working
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_LAYER_WEIGHTS = {name: 1.0 / len(STYLE_LAYERS) for name in STYLE_LAYERS}
 ALL_LAYERS = (CONTENT_LAYER,) + STYLE_LAYERS
 
-MIN_SIDE = 16          # below this VGG's five poolings leave nothing to compare
-COARSEST = 96          # the pyramid halves the size while the coarsest long side stays at least this
 TV_SCALE = 0.2         # smoothness 1.0 means this TV weight (TV is a mean of squares in 0-1 units)
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
 PLATEAU_TOL = 2e-3
-
-
-class InputError(ValueError):
-    """Input that cannot be stylised, with a message a person understands."""
+PREVIEW_SECONDS = 2.0  # a preview at least this often, whatever preview_every says (big images: every step)
+WARM_PLATEAU = (4, 5e-3)   # a warm run stops sooner: it starts near its optimum
 
 
 class _Stopped(Exception):
@@ -58,51 +58,8 @@ class Progress:
     done: bool = False
     seconds: float = 0.0
     note: str = ""                           # something the artist should know (e.g. size lowered)
-
-
-@dataclass
-class Scale:
-    height: int
-    width: int
-    steps: int
-    style_sizes: List[Tuple[int, int]] = field(default_factory=list)
-
-
-def plan(content_hw, style_hws, settings, max_pixels=None):
-    """The pyramid: a size and a step budget per scale, coarse to fine, and the style sizes at each.
-
-    max_pixels caps the finest scale (what fits in memory); returns (scales, note).
-    """
-    h, w = content_hw
-    if min(h, w) < MIN_SIDE:
-        raise InputError("the content is too small to stylise: %dx%d px; each side needs at least %d px"
-                         % (w, h, MIN_SIDE))
-    top_h, top_w = images.fit(h, w, settings["size"])
-    note = ""
-    if max_pixels and top_h * top_w > max_pixels:
-        longest = int(max(top_h, top_w) * math.sqrt(max_pixels / (top_h * top_w)))
-        top_h, top_w = images.fit(h, w, longest)
-        note = ("size lowered from %d to %d px to fit in this device's free memory"
-                % (settings["size"], max(top_h, top_w)))
-    if min(top_h, top_w) < MIN_SIDE:
-        raise InputError("the content is too thin to stylise: %dx%d px becomes %dx%d at size %d; "
-                         "each side needs at least %d px there" % (w, h, top_w, top_h, settings["size"], MIN_SIDE))
-    levels = [(top_h, top_w)]
-    wanted = settings["scales"] or 99
-    while len(levels) < wanted and (settings["scales"] or max(levels[0]) / 2 >= COARSEST) \
-            and min(levels[0]) / 2 >= MIN_SIDE * 4:
-        lh, lw = levels[0]
-        levels.insert(0, (round(lh / 2), round(lw / 2)))
-    # Coarse scales are 4x cheaper per step each: give them most of the steps.
-    shares = [2 ** (len(levels) - 1 - i) for i in range(len(levels))]
-    total = settings["steps"]
-    budget = [max(1, math.floor(total * s / sum(shares))) for s in shares]
-    budget[-1] = max(1, total - sum(budget[:-1]))
-    scales = []
-    for (lh, lw), steps in zip(levels, budget):
-        style_sizes = [style_size(hw, (lh, lw), settings["style_scale"]) for hw in style_hws]
-        scales.append(Scale(lh, lw, steps, style_sizes))
-    return scales, note
+    warm: bool = False                       # started from a previous run's result (see warm.py)
+    working: Optional[Working] = None   # when done: the run at its working size, for a later warm start
 
 
 def _style_weights(styles):
@@ -115,20 +72,6 @@ def _style_weights(styles):
     if sum(weights) <= 0:
         raise InputError("the style weights are all 0: give at least one style a weight above 0")
     return weights
-
-
-def style_size(style_hw, content_hw, style_scale):
-    """The size the style is seen at: as many pixels as the content, times style_scale squared.
-
-    Matching pixel counts, not longest sides, keeps the brush strokes the same size against the
-    content whatever the two aspect ratios are.  Bigger style_scale: bigger strokes.
-    """
-    sh, sw = style_hw
-    ratio = style_scale * math.sqrt(content_hw[0] * content_hw[1] / (sh * sw))
-    h, w = max(1, round(sh * ratio)), max(1, round(sw * ratio))
-    if min(h, w) < MIN_SIDE:
-        h, w = images.fit(sh, sw, round(MIN_SIDE * max(sh, sw) / min(sh, sw)))
-    return h, w
 
 
 def _balance(content_features, grams):
@@ -147,25 +90,15 @@ def _balance(content_features, grams):
     return content_scale, weights
 
 
-def _initial(content, init, generator):
-    noise = torch.rand(content.shape, generator=generator).to(content)
-    if init == "noise":
-        return noise
-    if init == "blend":
-        return 0.6 * content + 0.4 * noise
-    return content.clone()
-
-
-def _optimizer(name, x):
+def _optimizer(name, x, gamma):
     if name == "adam":
         return torch.optim.Adam([x], lr=0.02)
-    return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=50,
-                             tolerance_grad=-1.0, tolerance_change=-1.0)
+    return LBFGS(x, gamma)
 
 
 def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, styles: List[Tuple[torch.Tensor, float]],
             settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
-            max_pixels: Optional[int] = None) -> Iterator[Progress]:
+            max_pixels: Optional[int] = None, previous: Optional[Working] = None) -> Iterator[Progress]:
     """Yield Progress for every step; the last one has done=True and the result at the content's size.
 
     model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
@@ -173,14 +106,16 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
     should_stop: polled between steps and between the VGG's layers, forward and backward, so that a
         cancel takes effect within one layer's time; when it says True the loop returns without a result.
     max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
+    previous: an earlier run of this content's thread with the same styles (warm.Memory.recall); when
+        its working size is this run's, the run starts warm from its result, at the finest scale only.
     """
     try:
-        yield from _stylize(model, runtime, content, styles, settings, should_stop, max_pixels)
+        yield from _stylize(model, runtime, content, styles, settings, should_stop, max_pixels, previous)
     except _Stopped:
         return
 
 
-def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels):
+def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels, previous):
     def check():
         if should_stop():
             raise _Stopped
@@ -196,51 +131,42 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels)
     elif settings["preserve_colors"] == "luminance":
         style_images = [color.match_luminance(s, content) for s in style_images]
     scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
-    total = sum(s.steps for s in scales)
     beta = style_weight(settings["strength"])
+    scales, warm_start = warm_start_of(previous, scales, content, beta)
+    window, tolerance = WARM_PLATEAU if warm_start else (PLATEAU_WINDOW, PLATEAU_TOL)
+    total = sum(s.steps for s in scales)
     tv_weight = TV_SCALE * settings["smoothness"]
     generator = torch.Generator().manual_seed(settings["seed"])
     torch.manual_seed(settings["seed"])
     model = model.to(runtime.device)
-    step, x = 0, None
+    step, x, gamma, last_preview = 0, None, warm_start.gamma if warm_start else None, time.perf_counter()
+    values: Dict[str, float] = {}
     for index, scale in enumerate(scales):
         stage = "%dx%d" % (scale.width, scale.height)
         scaled_content = images.resize(content, scale.height, scale.width)
-        target = runtime.prepare(scaled_content)
-        with torch.no_grad(), runtime.autocast():
-            content_features = model(target, [CONTENT_LAYER], check)[CONTENT_LAYER].detach()
-            grams = {name: 0.0 for name in STYLE_LAYERS}
-            for image, w, (sh, sw) in zip(style_images, weights, scale.style_sizes):
-                features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, check)
-                for name in STYLE_LAYERS:
-                    check()
-                    grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
-        check()
+        content_features, grams = _targets(model, runtime, scaled_content, style_images, weights, scale, check)
         content_scale, layer_weights = _balance(content_features, grams)
-        if x is None:
-            start_image = _initial(target, settings["init"], generator)
-        else:
-            start_image = _upscale(x.detach().float().cpu(), scaled_content)
-        # The optimised pixels stay contiguous (L-BFGS flattens them); the VGG gets a channels_last view.
+        start_image = start_of(scale, x, warm_start, scaled_content, settings, generator)
+        if x is not None:
+            # L-BFGS's first step here is sized from the coarser scale's curvature: measured, the inverse
+            # curvature grows about 2x per halving, as the square root of the pixel count.
+            gamma = gamma and gamma * ((scale.height * scale.width) / (x.shape[-2] * x.shape[-1])) ** 0.5
+        # The optimised pixels stay contiguous (flat for L-BFGS); the VGG gets a channels_last view.
         x = start_image.to(runtime.device).contiguous().requires_grad_(True)
-        optimizer = _optimizer(settings["optimizer"], x)
-        values: Dict[str, float] = {}
+        optimizer = _optimizer(settings["optimizer"], x, gamma)
+
+        term_weights = (content_scale, layer_weights, beta, tv_weight)
 
         def closure():
             check()
-            optimizer.zero_grad(set_to_none=True)
-            with runtime.autocast():
-                features = model(runtime.prepare(x), ALL_LAYERS, check)
-            c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
-            s = losses.style_loss(features, grams, layer_weights, each=lambda f: _checked(f, check))
-            t = losses.tv_loss(x)
-            loss = c + beta * s + tv_weight * t
+            x.grad = None
+            loss, terms = objective(model, runtime, x, content_features, grams, term_weights, check)
             check()
             loss.backward()
-            values.update(content=c.item(), style=s.item(), tv=t.item(), total=loss.item())
+            values.update((name, term.item()) for name, term in terms.items())
             return loss
 
-        history = []
+        history: List[float] = []
         for i in range(scale.steps):
             if should_stop():
                 return
@@ -250,21 +176,53 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels)
                     x.clamp_(0, 1)
             step += 1
             history.append(values["total"])
-            last_of_scale = i == scale.steps - 1 or _plateaued(history)
+            last_of_scale = i == scale.steps - 1 or _plateaued(history, window, tolerance)
             preview = None
-            if step % settings["preview_every"] == 0 or last_of_scale:
-                preview = _finish(x, content, settings)
-            yield Progress(step, total, stage, dict(values), preview, seconds=time.perf_counter() - start, note=note)
+            now = time.perf_counter()
+            if step % settings["preview_every"] == 0 or last_of_scale or now - last_preview >= PREVIEW_SECONDS:
+                preview, last_preview = _finish(x, content, settings), now
+            yield Progress(step, total, stage, dict(values), preview, seconds=now - start, note=note,
+                           warm=warm_start is not None)
             note = ""
             if last_of_scale:
                 step = sum(s.steps for s in scales[:index + 1])
                 break
+        gamma = getattr(optimizer, "gamma", None)
     assert x is not None, "plan() gives at least one scale"
-    result = images.resize(x.detach().float().cpu(), content.shape[-2], content.shape[-1])
+    working = x.detach().float().cpu().clamp(0, 1)
+    result = images.resize(working, content.shape[-2], content.shape[-1])
     if settings["preserve_colors"] == "luminance":
         result = color.luminance_transfer(result, content)
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
-                   seconds=time.perf_counter() - start)
+                   seconds=time.perf_counter() - start, warm=warm_start is not None,
+                   working=Working(images.resize(content, *working.shape[-2:]), working, gamma and gamma * (1 + beta)))
+
+
+def objective(model, runtime, x, content_features, grams, weights, check=None):
+    """(total loss, {term: value}) of image x; weights: (content scale, style layer weights, beta, TV weight)."""
+    content_scale, layer_weights, beta, tv_weight = weights
+    with runtime.autocast():
+        features = model(runtime.prepare(x), ALL_LAYERS, check)
+    c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
+    each = (lambda f: _checked(f, check)) if check else (lambda f: f)
+    s = losses.style_loss(features, grams, layer_weights, each=each)
+    t = losses.tv_loss(x)
+    loss = c + beta * s + tv_weight * t
+    return loss, {"content": c, "style": s, "tv": t, "total": loss}
+
+
+def _targets(model, runtime, scaled_content, style_images, weights, scale, check):
+    """The content's features and the styles' blended Gram matrices at one scale."""
+    with torch.no_grad(), runtime.autocast():
+        content_features = model(runtime.prepare(scaled_content), [CONTENT_LAYER], check)[CONTENT_LAYER]
+        grams = {name: 0.0 for name in STYLE_LAYERS}
+        for image, w, (sh, sw) in zip(style_images, weights, scale.style_sizes):
+            features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, check)
+            for name in STYLE_LAYERS:
+                check()
+                grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
+    check()
+    return content_features, grams
 
 
 def _checked(tensor, check):
@@ -278,23 +236,11 @@ def _checked(tensor, check):
     return view
 
 
-def _upscale(coarse, content):
-    """The coarse result at the next scale, with the content's detail that the coarse scale could not hold.
-
-    Adding the content's high frequencies (its difference from a down-and-up-sampled copy) means
-    the fine scale starts sharp and spends its few expensive steps on texture, not on edges.
-    """
-    h, w = content.shape[-2:]
-    ch, cw = coarse.shape[-2:]
-    detail = content - images.resize(images.resize(content, ch, cw), h, w)
-    return (images.resize(coarse, h, w) + detail).clamp(0, 1)
-
-
-def _plateaued(history):
-    if len(history) <= PLATEAU_WINDOW:
+def _plateaued(history, window, tolerance):
+    if len(history) <= window:
         return False
-    before, now = min(history[:-PLATEAU_WINDOW]), min(history[-PLATEAU_WINDOW:])
-    return before > 0 and (before - now) / before < PLATEAU_TOL
+    before, now = min(history[:-window]), min(history[-window:])
+    return before > 0 and (before - now) / before < tolerance
 
 
 def _finish(x, content, settings):

@@ -7,7 +7,7 @@ import torch
 from krita_nst.settings import check_settings
 from krita_nst.wire import ENCODINGS, MAX_PIXELS, RAW, Image
 
-from . import device, engine, images
+from . import device, engine, images, warm
 from .device import Runtime
 from .engine import InputError
 from .model import VGG19Features
@@ -72,19 +72,27 @@ def from_message(fields: Dict[str, Any]) -> Tuple[Any, List[Tuple[Any, Any]], Di
 
 def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tuple[Image, float]],
         settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False, encoding: str = RAW,
+        key: Optional[str] = None, memory: Optional[warm.Memory] = None,
         ) -> Iterator[Tuple[engine.Progress, Optional[Image]]]:
     """Yield (engine.Progress, wire Image or None); the image is a preview, or the result when done.
 
     content: wire Image.  styles: [(wire Image, weight)], raw or PNG.  Output images have the content's
     layout (RGBA8 when encoding is PNG) and, for the result, its size; previews have the working size.
+    key, memory: the content's thread of runs and the runs remembered (warm.py); progress.warm says
+    whether this run started from the thread's last result.
     """
     settings = check_settings(settings)
+    key = warm.check_key(key)
     rgb, alpha = _tensors(content, "the content image")
     style_tensors = [(_tensors(style, "style image %d" % (i + 1))[0], weight)
                      for i, (style, weight) in enumerate(styles)]
     model.pooling = settings["pooling"]
+    styles_id = warm.styles_identity(styles) if key and memory is not None else None
+    previous = memory.recall(key, styles_id) if memory is not None and styles_id else None
     for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,
-                                   max_pixels=working_pixel_budget(runtime)):
+                                   max_pixels=working_pixel_budget(runtime), previous=previous):
+        if progress.done and memory is not None and styles_id and progress.working is not None:
+            memory.remember(key, styles_id, progress.working)
         image = None
         if progress.image is not None:
             h, w = progress.image.shape[-2:]

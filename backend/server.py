@@ -20,7 +20,7 @@ import torch
 
 from krita_nst import settings, wire
 
-from . import __version__, device, engine, jobs
+from . import __version__, device, engine, jobs, warm
 from .model import WeightsError, load_vgg19
 
 log = logging.getLogger("krita_nst.backend")
@@ -143,7 +143,7 @@ def _release_memory(runtime):
         torch.mps.empty_cache()
 
 
-def _run_job(message, model, runtime, inbox, writer):
+def _run_job(message, model, runtime, inbox, writer, memory):
     job_id = message.get("id")
     stop = lambda: job_id in inbox.cancelled or inbox.closed.is_set()  # noqa: E731
     try:
@@ -151,15 +151,18 @@ def _run_job(message, model, runtime, inbox, writer):
         last_step = 0
         meter = device.MemoryMeter(runtime)
         for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop,
-                                        message.get("encoding", wire.RAW)):
+                                        message.get("encoding", wire.RAW), key=message.get("key"),
+                                        memory=memory):
             last_step = progress.step
             if progress.done:
                 writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),
-                            steps=progress.step, losses=progress.losses, peak_memory_mib=meter.peak_mib)
-                log.info("job %s done in %.1f s, peak memory %.0f MiB", job_id, progress.seconds, meter.peak_mib)
+                            steps=progress.step, losses=progress.losses, peak_memory_mib=meter.peak_mib,
+                            warm=progress.warm)
+                log.info("job %s done in %.1f s (%s), peak memory %.0f MiB", job_id, progress.seconds,
+                         "warm" if progress.warm else "cold", meter.peak_mib)
                 return
             fields = dict(id=job_id, step=progress.step, total=progress.total, stage=progress.stage,
-                          losses=progress.losses, seconds=round(progress.seconds, 3))
+                          losses=progress.losses, seconds=round(progress.seconds, 3), warm=progress.warm)
             if image is not None:
                 fields["preview"] = image
             if progress.note:
@@ -204,6 +207,7 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
     inbox = Inbox(stdin, writer)
     if link_timeout:
         inbox.exit_when_silent(link_timeout)
+    memory = warm.Memory()  # the last finished run per content thread (job field `key`)
     threading.Thread(target=inbox.read_forever, name="stdin-reader", daemon=True).start()
     while True:
         message = inbox.jobs.get()
@@ -214,7 +218,7 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
             writer.send(wire.CANCELLED, id=message.get("id"), step=0)
             continue
         try:
-            _run_job(message, model, runtime, inbox, writer)
+            _run_job(message, model, runtime, inbox, writer, memory)
         except OSError as exc:  # the plugin closed its end of the pipe
             log.info("output closed (%s); exiting", exc)
             return 0

@@ -19,10 +19,10 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from helpers import sample  # noqa: E402
 
 from backend import device, engine, images  # noqa: E402
 from backend.model import load_vgg19  # noqa: E402
+from helpers import sample  # noqa: E402
 
 TILES = ("coffee.png", "rocket.jpg", "astronaut.png", "chelsea.png")
 WIDTH, HEIGHT = 2400, 1600

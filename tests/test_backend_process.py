@@ -110,6 +110,26 @@ def test_job_streams_previews_then_a_full_size_result_and_stays_warm(backend):
         assert max(previews[-1]["preview"].width, previews[-1]["preview"].height) == 128
 
 
+def test_a_job_with_the_key_of_a_finished_one_starts_warm(backend):
+    assert backend.read().type == wire.HELLO
+    content, styles = job_images()
+    other = [{"image": images.load_file(sample("the_scream.jpg")), "weight": 1.0}]
+    jobs = [(1, "doc/layer", styles, False), (2, "doc/layer", styles, True),   # same key, same style
+            (3, "doc/layer", other, False), (4, None, other, False), (5, "doc/layer", other, True)]
+    for job_id, key, job_styles, warm in jobs:
+        fields = dict(id=job_id, content=content, styles=job_styles, settings=SMALL)
+        if key:
+            fields["key"] = key
+        backend.send(wire.JOB, **fields)
+        messages = backend.until({wire.RESULT, wire.ERROR})
+        assert messages[-1].type == wire.RESULT, messages[-1]
+        assert all(m["warm"] is warm for m in messages), (job_id, [m.get("warm") for m in messages])
+        if warm:
+            assert messages[-1]["steps"] < SMALL["steps"] / 2
+    backend.send(wire.JOB, id=6, content=content, styles=styles, settings=SMALL, key="x" * 201)
+    assert "key must be" in backend.until({wire.RESULT, wire.ERROR})[-1]["message"]
+
+
 def test_cancel_stops_within_a_few_steps(backend):
     assert backend.read().type == wire.HELLO
     content, styles = job_images()
@@ -270,16 +290,25 @@ def test_no_socket_at_all_only_pipes(backend):
 def test_a_silent_link_ends_the_backend_but_pings_keep_it():
     """Over ssh a dropped network is silence, not EOF: with --link-timeout the backend leaves by itself."""
     b = Backend("--link-timeout", "3")
-    try:
-        assert b.read().type == wire.HELLO
-        for _ in range(8):                       # 4 s of pings every 0.5 s: still there
+    pinging = threading.Event()
+    pinging.set()
+
+    def ping():   # as the plugin does, every 0.5 s here
+        while pinging.is_set() and b.proc.poll() is None:
             b.send(wire.PING)
             time.sleep(0.5)
-        assert b.proc.poll() is None, b.log()
+
+    try:
+        assert b.read().type == wire.HELLO
+        threading.Thread(target=ping, daemon=True).start()
+        time.sleep(4)
+        assert b.proc.poll() is None, b.log()      # 4 s of pings: still there
         b.send(wire.JOB, id=1, content=images.load_file(sample("chelsea.png")), settings=dict(SMALL, steps=2),
                styles=[{"image": images.load_file(sample("starry_night_google.jpg")), "weight": 1.0}])
         assert b.until([wire.RESULT])[-1]["id"] == 1        # a ping is no job and no error
-        assert b.proc.wait(timeout=30) == 3      # then silence: gone within the timeout (+1 s of polling)
+        pinging.clear()
+        assert b.proc.wait(timeout=30) == 3        # then silence: gone within the timeout (+1 s of polling)
         assert "no input for 3 s" in b.log()
     finally:
+        pinging.clear()
         b.close()

@@ -3,11 +3,12 @@
 import pytest
 import torch
 
-from backend import engine, images, jobs, losses, quality
+from backend import engine, images, jobs, losses, quality, starts, warm
 from backend.engine import CONTENT_LAYER, InputError
 from backend.model import WeightsError, load_vgg19
 from helpers import sample
 from krita_nst import wire
+from krita_nst.settings import check_settings
 
 QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
 
@@ -172,3 +173,56 @@ def test_style_is_seen_at_the_content_pixel_count_times_style_scale():
             assert h / w == pytest.approx(style_hw[0] / style_hw[1], rel=0.05)
             assert h * w == pytest.approx(content_hw[0] * content_hw[1] * scale ** 2, rel=0.05)
     assert min(engine.style_size((10, 4000), (20, 20), 0.1)) >= engine.MIN_SIDE
+
+
+def run_to_end(vgg, runtime, content, styles, previous=None, **settings):
+    progress = list(engine.stylize(vgg, runtime, content, styles, dict(QUICK, **settings), previous=previous))
+    return progress[-1], progress[:-1]
+
+
+def test_a_warm_start_reaches_the_cold_distances_in_a_fifth_of_the_steps(vgg, runtime, pair, monkeypatch):
+    # 20 warm steps against a default cold run of 100; the default warm run (starts.WARM_STEPS) is
+    # shorter still and trades some distance for time (docs/benchmark.md).
+    monkeypatch.setattr(starts, "WARM_STEPS", 20)
+    content, style = pair
+    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=100)
+    stroked = content.clone()
+    stroked[..., 120:150, 80:300] = torch.tensor([0.85, 0.2, 0.15]).view(1, 3, 1, 1)   # a brush stroke, ~5 %
+    cold, cold_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], steps=100)
+    again, warm_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], previous=first.working)
+    assert again.warm and not cold.warm and all(p.warm for p in warm_steps)
+    assert len(warm_steps) * 5 <= len(cold_steps), (len(warm_steps), len(cold_steps))
+    c_cold, s_cold = quality.distances(cold.image, stroked, style, size=QUICK["size"])
+    c_warm, s_warm = quality.distances(again.image, stroked, style, size=QUICK["size"])
+    assert c_warm < 1.02 * c_cold and s_warm < 1.02 * s_cold, ((c_warm, s_warm), (c_cold, s_cold))
+
+
+def test_a_warm_start_needs_the_same_working_size(vgg, runtime, pair):
+    content, style = pair
+    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4)
+    other, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4, size=160, previous=first.working)
+    same, steps = run_to_end(vgg, runtime, content, [(style, 1.0)], strength=65, previous=first.working)
+    assert not other.warm and same.warm and len(steps) <= starts.WARM_STEPS + starts.WARM_COARSE
+
+
+def test_warm_memory_keeps_the_last_four_threads_and_checks_styles():
+    memory = warm.Memory()
+    image = torch.rand(1, 3, 8, 8)
+    for key in "abcde":
+        memory.remember(key, "styles", warm.Working(image, image, 1.0))
+    assert len(memory) == 4 and memory.recall("a", "styles") is None
+    kept = memory.recall("e", "styles")
+    assert kept is not None and (kept.result - image).abs().max() <= 0.5 / 255 + 1e-6
+    assert memory.recall("e", "other styles") is None and memory.recall(None, "styles") is None
+    with pytest.raises(InputError, match="key"):
+        warm.check_key("x" * 201)
+
+
+def test_a_small_layer_is_worked_at_its_own_size_and_previews_come_by_time(vgg, runtime, pair, monkeypatch):
+    content, style = pair
+    small = images.resize(content, 150, 200)
+    assert engine.plan(small.shape[-2:], [style.shape[-2:]], check_settings({"size": 512}))[0][-1].width == 200
+    monkeypatch.setattr(engine, "PREVIEW_SECONDS", 0.0)   # every step is "2 s later"
+    _, steps = run_to_end(vgg, runtime, small, [(style, 1.0)], size=512, steps=5, preview_every=1000)
+    assert all(p.image is not None for p in steps)
+    assert max(steps[-1].image.shape[-2:]) == 200

@@ -1,0 +1,120 @@
+"""Warm re-runs: what the last finished run of each content thread left, and where a new run starts from.
+
+A job may carry a `key` (the plugin sends "document-uuid/layer-uuid"): its thread of runs.  The
+server remembers, per key, the last finished run's content and result at the working size, stored
+as uint8 on the CPU, beside an identity of its styles.  A later run with the same key, the same
+styles and the same working size starts from that result, with the content's changes carried in,
+and needs only a short optimisation at the finest scale.
+"""
+
+import hashlib
+import struct
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+from .plan import InputError
+
+KEYS = 4               # threads remembered (LRU): each costs two uint8 images at the working size
+MAX_KEY = 200          # characters
+CHANGED = 4 / 255.0    # a pixel changed when a channel moved more than this (uint8 storage rounds by 0.5/255)
+
+
+@dataclass
+class Working:
+    """A finished run at its working (finest-scale) size: floats in 0-1 while in use, uint8 when stored."""
+    content: torch.Tensor   # 1x3xHxW
+    result: torch.Tensor    # 1x3xHxW
+    gamma: Optional[float]  # L-BFGS's last inverse curvature there times (1 + style weight): sizes a warm first step
+
+
+@dataclass
+class Start:
+    """Where a warm run starts: `image` at the finest scale, `mask` 1 where the content changed (softly)."""
+    image: torch.Tensor
+    gamma: Optional[float]
+    mask: torch.Tensor
+
+
+def styles_identity(styles):
+    """A hash of the style images' bytes, layouts, sizes and weights: equal means the same styles."""
+    digest = hashlib.sha256()
+    for image, weight in styles:
+        digest.update(struct.pack("<IId", image.width, image.height, float(weight)))
+        digest.update(image.format.encode())
+        digest.update(bytes(image.data))
+    return digest.hexdigest()
+
+
+def check_key(key):
+    """The key if it is a usable one; raises InputError with a readable message otherwise (None: no key)."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY:
+        raise InputError("key must be a text of 1 to %d characters, not %.100r" % (MAX_KEY, key))
+    return key
+
+
+def _to_u8(image):
+    return image.detach().float().cpu().clamp(0, 1).mul(255).round().to(torch.uint8)
+
+
+def _to_float(image):
+    return image.float().div(255.0)
+
+
+class Memory:
+    """Per key: (styles identity, Working stored as uint8); the least recently used key goes first."""
+
+    def __init__(self, keys: int = KEYS):
+        self.keys = keys
+        self._runs: "OrderedDict[str, tuple]" = OrderedDict()
+
+    def recall(self, key, styles_id) -> Optional[Working]:
+        """The remembered run of `key` when its styles match, else None (the engine checks the size)."""
+        entry = self._runs.get(key) if key else None
+        if entry is None or entry[0] != styles_id:
+            return None
+        self._runs.move_to_end(key)
+        _, content, result, gamma = entry
+        return Working(_to_float(content), _to_float(result), gamma)
+
+    def remember(self, key, styles_id, working: Working):
+        if not key:
+            return
+        self._runs[key] = (styles_id, _to_u8(working.content), _to_u8(working.result), working.gamma)
+        self._runs.move_to_end(key)
+        while len(self._runs) > self.keys:
+            self._runs.popitem(last=False)
+
+    def __len__(self):
+        return len(self._runs)
+
+
+def changed_mask(old, new, grow, soften):
+    """1 where the content changed, grown by `grow` px and faded out over `soften` px more (1x1xHxW)."""
+    changed = ((new - old).abs().amax(1, keepdim=True) > CHANGED).float()
+    if grow:
+        changed = F.max_pool2d(changed, 2 * grow + 1, stride=1, padding=grow)
+    if soften:
+        changed = F.avg_pool2d(F.max_pool2d(changed, 2 * soften + 1, stride=1, padding=soften),
+                               2 * soften + 1, stride=1, padding=soften, count_include_pad=False)
+    return changed
+
+
+BLEND = "shift"
+
+
+def start_image(previous: Working, content, grow, soften):
+    """The previous result with the content's changes carried in, blended in softly where it changed.
+
+    Where the content changed the start is the previous result shifted by the content's change (so
+    the new paint shows, with the old stylisation's texture over it); elsewhere it is the previous result.
+    """
+    mask = changed_mask(previous.content, content, grow, soften)
+    if BLEND == "content":
+        return previous.result * (1 - mask) + content * mask, mask
+    return (previous.result + mask * (content - previous.content)).clamp(0, 1), mask
