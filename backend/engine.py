@@ -19,7 +19,7 @@ from .device import Runtime
 from .lbfgs import LBFGS
 from .model import VGG19Features
 from .plan import COARSEST, MIN_SIDE, InputError, Scale, plan, style_size  # noqa: F401  (the engine's API)
-from .starts import start_of, warm_start_of
+from .starts import start_of, upscale, warm_start_of
 from .warm import Working
 
 CONTENT_LAYER = "relu4_2"
@@ -190,7 +190,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         gamma = getattr(optimizer, "gamma", None)
     assert x is not None, "plan() gives at least one scale"
     working = x.detach().float().cpu().clamp(0, 1)
-    result = images.resize(working, content.shape[-2], content.shape[-1])
+    result = upscale(working, content, settings["detail"])
     if settings["preserve_colors"] == "luminance":
         result = color.luminance_transfer(result, content)
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,

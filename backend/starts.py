@@ -56,14 +56,18 @@ def start_of(scale, x, warm_start, scaled_content, settings, generator):
     return (warm_start.image + warm_start.mask * change).clamp(0, 1)
 
 
-def upscale(coarse, content):
-    """The coarse result at the next scale, with the content's detail that the coarse scale could not hold.
+def upscale(coarse, content, amount=1.0):
+    """The coarse result at the content's size, with `amount` of the content's detail that the coarse
+    scale could not hold.
 
-    Adding the content's high frequencies (its difference from a down-and-up-sampled copy) means
-    the fine scale starts sharp and spends its few expensive steps on texture, not on edges.
+    Adding the content's high frequencies (its difference from a down-and-up-sampled copy) means a
+    fine scale starts sharp and spends its few expensive steps on texture, not on edges; and a
+    layer bigger than the working size comes out as sharp as it is, not as a blurred upscale.
     """
     h, w = content.shape[-2:]
     ch, cw = coarse.shape[-2:]
-    detail = content - images.resize(images.resize(content, ch, cw), h, w)
-    return (images.resize(coarse, h, w) + detail).clamp(0, 1)
+    result = images.resize(coarse, h, w)
+    if amount > 0 and (ch, cw) != (h, w):
+        result += amount * (content - images.resize(images.resize(content, ch, cw), h, w))
+    return result.clamp(0, 1)
 
