@@ -38,14 +38,8 @@ def encoded(image: Image, encoding: str) -> Image:
     """The image with its pixels in the given encoding (RGBA8 when PNG)."""
     if encoding == RAW or image.encoding == encoding:
         return image
-    from PIL import Image as PILImage
-    mode = {"RGBA8": "RGBA", "RGB8": "RGB", "GRAY8": "L", "GRAYA8": "LA"}.get(image.format)
-    if mode is None:   # BGRA8: Pillow reads it as its raw mode "BGRA"
-        picture = PILImage.frombuffer("RGBA", (image.width, image.height), bytes(image.data), "raw", "BGRA", 0, 1)
-    else:
-        picture = PILImage.frombytes(mode, (image.width, image.height), bytes(image.data)).convert("RGBA")
     out = io.BytesIO()
-    picture.save(out, "PNG", compress_level=PNG_LEVEL)
+    _pillow(image).convert("RGBA").save(out, "PNG", compress_level=PNG_LEVEL)
     return Image(image.width, image.height, "RGBA8", out.getvalue(), PNG)
 
 
@@ -110,10 +104,17 @@ def load_file(path: str) -> Image:
         return Image(rgba.width, rgba.height, "RGBA8", rgba.tobytes())
 
 
-def save_file(image, path):
+def _pillow(image: Image):
+    """A raw wire Image as a Pillow image in its own mode (BGRA8 read through Pillow's raw mode "BGRA")."""
     from PIL import Image as PILImage
-    mode = {"RGBA8": "RGBA", "RGB8": "RGB", "GRAY8": "L", "GRAYA8": "LA"}[image.format]
-    out = PILImage.frombytes(mode, (image.width, image.height), bytes(image.data))
+    size, data = (image.width, image.height), bytes(image.data)
+    if image.format == "BGRA8":
+        return PILImage.frombuffer("RGBA", size, data, "raw", "BGRA", 0, 1)
+    return PILImage.frombytes({"RGBA8": "RGBA", "RGB8": "RGB", "GRAY8": "L", "GRAYA8": "LA"}[image.format], size, data)
+
+
+def save_file(image, path):
+    out = _pillow(image)
     if path.lower().endswith((".jpg", ".jpeg")):
         out = out.convert("RGB")
     out.save(path)

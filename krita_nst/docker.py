@@ -147,8 +147,9 @@ class StyleDocker(DockWidget):
                 else:
                     widget.setValue(value)
                 widget.blockSignals(False)
-        if not self.backend.hasFocus() and self.backend.text() != config.backend_setting():
-            self.backend.setText(config.backend_setting())
+        spec = config.backend_setting()
+        if not self.backend.hasFocus() and self.backend.text() != spec:
+            self.backend.setText(spec)
         document = layers.active_document()
         self.estimate.setText(api.estimate(document, document.activeNode() if document is not None else None))
 
