@@ -19,8 +19,8 @@ from .device import Runtime
 from .lbfgs import LBFGS
 from .model import VGG19Features
 from .plan import COARSEST, MIN_SIDE, InputError, Scale, plan, style_size  # noqa: F401  (the engine's API)
-from .starts import start_of, upscale, warm_start_of
-from .warm import Working
+from .starts import moving, start_of, upscale, warm_start_of
+from .warm import GLOBAL_SETTINGS, Working
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -31,7 +31,6 @@ TV_SCALE = 0.2         # smoothness 1.0 means this TV weight (TV is a mean of sq
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
 PLATEAU_TOL = 2e-3
 PREVIEW_SECONDS = 2.0  # a preview at least this often, whatever preview_every says (big images: every step)
-WARM_PLATEAU = (4, 5e-3)   # a warm run stops sooner: it starts near its optimum
 
 
 class _Stopped(Exception):
@@ -107,7 +106,7 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
         cancel takes effect within one layer's time; when it says True the loop returns without a result.
     max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
     previous: an earlier run of this content's thread with the same styles (warm.Memory.recall); when
-        its working size is this run's, the run starts warm from its result, at the finest scale only.
+        its working size is this run's, the run starts warm from its result: a short run (starts.py).
     """
     try:
         yield from _stylize(model, runtime, content, styles, settings, should_stop, max_pixels, previous)
@@ -132,8 +131,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         style_images = [color.match_luminance(s, content) for s in style_images]
     scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
     beta = style_weight(settings["strength"])
-    scales, warm_start = warm_start_of(previous, scales, content, beta)
-    window, tolerance = WARM_PLATEAU if warm_start else (PLATEAU_WINDOW, PLATEAU_TOL)
+    scales, warm_start = warm_start_of(previous, scales, content, beta, settings)
     total = sum(s.steps for s in scales)
     tv_weight = TV_SCALE * settings["smoothness"]
     generator = torch.Generator().manual_seed(settings["seed"])
@@ -154,6 +152,8 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         # The optimised pixels stay contiguous (flat for L-BFGS); the VGG gets a channels_last view.
         x = start_image.to(runtime.device).contiguous().requires_grad_(True)
         optimizer = _optimizer(settings["optimizer"], x, gamma)
+        only = moving(scale, warm_start)   # a warm run's coarse scale moves only the changed region
+        only = only if only is None else only.to(runtime.device)
 
         term_weights = (content_scale, layer_weights, beta, tv_weight)
 
@@ -163,6 +163,8 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
             loss, terms = objective(model, runtime, x, content_features, grams, term_weights, check)
             check()
             loss.backward()
+            if only is not None:
+                x.grad.mul_(only)
             values.update((name, term.item()) for name, term in terms.items())
             return loss
 
@@ -176,7 +178,8 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
                     x.clamp_(0, 1)
             step += 1
             history.append(values["total"])
-            last_of_scale = i == scale.steps - 1 or _plateaued(history, window, tolerance)
+            # A warm run is short and its loss is mostly the unchanged image's: no plateau stop.
+            last_of_scale = i == scale.steps - 1 or (not warm_start and _plateaued(history))
             preview = None
             now = time.perf_counter()
             if step % settings["preview_every"] == 0 or last_of_scale or now - last_preview >= PREVIEW_SECONDS:
@@ -195,7 +198,8 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         result = color.luminance_transfer(result, content)
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
                    seconds=time.perf_counter() - start, warm=warm_start is not None,
-                   working=Working(images.resize(content, *working.shape[-2:]), working, gamma and gamma * (1 + beta)))
+                   working=Working(images.resize(content, *working.shape[-2:]), working, gamma and gamma * (1 + beta),
+                                   {name: settings[name] for name in GLOBAL_SETTINGS}))
 
 
 def objective(model, runtime, x, content_features, grams, weights, check=None):
@@ -236,7 +240,7 @@ def _checked(tensor, check):
     return view
 
 
-def _plateaued(history, window, tolerance):
+def _plateaued(history, window=PLATEAU_WINDOW, tolerance=PLATEAU_TOL):
     if len(history) <= window:
         return False
     before, now = min(history[:-window]), min(history[-window:])

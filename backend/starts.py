@@ -4,13 +4,16 @@ import torch
 
 from . import images
 from .plan import Scale
-from .warm import Start, start_image
+from .warm import GLOBAL_SETTINGS, Start, start_image
 
-# A warm run: WARM_STEPS at the finest scale, after WARM_COARSE at half size.  Measured on a 5 %
-# stroke at 512 px (docs/benchmark.md): 8 finest steps cost ~1/4 of a cold run; a half-size pass
-# first (16 or 24 steps) bought little (style distance +9 % / +8 % instead of +12 %), so none.
-WARM_STEPS = 8
-WARM_COARSE = 0
+# A warm run: WARM_HALF steps at half size, then WARM_FINE at the finest scale (~1/4 of a cold run's
+# time at 512 px).  After a brush stroke the half-size steps move only the changed region (the rest is
+# kept); after a change of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with
+# benchmarks/iterate.py (docs/benchmark.md), chelsea / astronaut: style distance +4 % / +11 % of the
+# cold run's after a thin stroke (8 finest steps alone: +14 % / +21 %), +9 % / +12 % after a strength
+# change (+17 % / +21 %); content distance no worse.
+WARM_FINE = 6
+WARM_HALF = 12
 
 
 def initial(content, init, generator):
@@ -22,24 +25,29 @@ def initial(content, init, generator):
     return content.clone()
 
 
-def warm_start_of(previous, scales, content, beta):
-    """(scales, Start) for a warm run from `previous`, or (scales, None) when it does not fit.
-
-    A warm run is WARM_COARSE steps at half size (4x cheaper: they paint the changes' style) and
-    WARM_STEPS at the finest scale, each starting from the previous result.
-    """
+def warm_start_of(previous, scales, content, beta, settings):
+    """(scales, Start) for a warm run from `previous`, or (scales, None) when it does not fit."""
     top = scales[-1]
     if previous is None or tuple(previous.result.shape[-2:]) != (top.height, top.width):
         return scales, None
     scaled = images.resize(content, top.height, top.width)
     grow = max(2, round(max(top.height, top.width) / 64))   # VGG sees a neighbourhood: repaint around a change
     image, mask = start_image(previous, scaled, grow, grow)
+    if previous.settings != {name: settings[name] for name in GLOBAL_SETTINGS}:
+        mask = None                                        # a new balance everywhere, not a local change
     gamma = previous.gamma and previous.gamma / (1 + beta)   # stored per unit of loss weight
-    warm_scales = [Scale(top.height, top.width, WARM_STEPS, top.style_sizes)]
-    if WARM_COARSE and len(scales) > 1:
-        warm_scales.insert(0, Scale(scales[-2].height, scales[-2].width, WARM_COARSE, scales[-2].style_sizes))
-        gamma = gamma and gamma / 2
+    warm_scales = [Scale(top.height, top.width, WARM_FINE, top.style_sizes)]
+    if WARM_HALF and len(scales) > 1:
+        warm_scales.insert(0, Scale(scales[-2].height, scales[-2].width, WARM_HALF, scales[-2].style_sizes))
+        gamma = gamma and gamma / 2   # the inverse curvature goes as the square root of the pixels
     return warm_scales, Start(image, gamma, mask)
+
+
+def moving(scale, warm_start):
+    """The pixels a coarse scale of a warm run may move (1x1xHxW, soft), or None for all of them."""
+    if warm_start is None or warm_start.mask is None or warm_start.image.shape[-2:] == (scale.height, scale.width):
+        return None
+    return images.resize(warm_start.mask, scale.height, scale.width).clamp(0, 1)
 
 
 def start_of(scale, x, warm_start, scaled_content, settings, generator):
@@ -53,7 +61,9 @@ def start_of(scale, x, warm_start, scaled_content, settings, generator):
         return upscale(coarse, scaled_content)
     # Warm: keep the previous result's detail; take from the coarse pass only what it changed.
     change = images.resize(coarse - images.resize(warm_start.image, *coarse.shape[-2:]), scale.height, scale.width)
-    return (warm_start.image + warm_start.mask * change).clamp(0, 1)
+    if warm_start.mask is not None:
+        change = warm_start.mask * change
+    return (warm_start.image + change).clamp(0, 1)
 
 
 def upscale(coarse, content, amount=1.0):

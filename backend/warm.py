@@ -4,7 +4,7 @@ A job may carry a `key` (the plugin sends "document-uuid/layer-uuid"): its threa
 server remembers, per key, the last finished run's content and result at the working size, stored
 as uint8 on the CPU, beside an identity of its styles.  A later run with the same key, the same
 styles and the same working size starts from that result, with the content's changes carried in,
-and needs only a short optimisation at the finest scale.
+and needs only a short optimisation (starts.py).
 """
 
 import hashlib
@@ -21,6 +21,8 @@ from .plan import InputError
 KEYS = 4               # threads remembered (LRU): each costs two uint8 images at the working size
 MAX_KEY = 200          # characters
 CHANGED = 4 / 255.0    # a pixel changed when a channel moved more than this (uint8 storage rounds by 0.5/255)
+# Settings that change the objective everywhere: after a change of one of them, the whole image has work to do.
+GLOBAL_SETTINGS = ("strength", "style_scale", "preserve_colors", "pooling", "smoothness")
 
 
 @dataclass
@@ -29,14 +31,16 @@ class Working:
     content: torch.Tensor   # 1x3xHxW
     result: torch.Tensor    # 1x3xHxW
     gamma: Optional[float]  # L-BFGS's last inverse curvature there times (1 + style weight): sizes a warm first step
+    settings: Optional[dict] = None   # its GLOBAL_SETTINGS
 
 
 @dataclass
 class Start:
-    """Where a warm run starts: `image` at the finest scale, `mask` 1 where the content changed (softly)."""
+    """Where a warm run starts: `image` at the finest scale, `mask` 1 where the content changed (softly),
+    or None when a setting changed and the whole image has work to do."""
     image: torch.Tensor
     gamma: Optional[float]
-    mask: torch.Tensor
+    mask: Optional[torch.Tensor]
 
 
 def styles_identity(styles):
@@ -79,13 +83,13 @@ class Memory:
         if entry is None or entry[0] != styles_id:
             return None
         self._runs.move_to_end(key)
-        _, content, result, gamma = entry
-        return Working(_to_float(content), _to_float(result), gamma)
+        _, content, result, gamma, settings = entry
+        return Working(_to_float(content), _to_float(result), gamma, settings)
 
     def remember(self, key, styles_id, working: Working):
         if not key:
             return
-        self._runs[key] = (styles_id, _to_u8(working.content), _to_u8(working.result), working.gamma)
+        self._runs[key] = (styles_id, _to_u8(working.content), _to_u8(working.result), working.gamma, working.settings)
         self._runs.move_to_end(key)
         while len(self._runs) > self.keys:
             self._runs.popitem(last=False)

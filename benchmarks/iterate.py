@@ -6,8 +6,10 @@ For each pair, through jobs.run with a key and a warm.Memory (the server's path)
 warm re-run after a brush stroke over ~5 % of the layer (a thick coloured polyline painted into the
 content); a warm re-run after a strength change (50 -> 65).  Each warm run is compared with a cold
 run of the same job (the stroked content; strength 65): wall time over the first cold run's, and
-both distances of backend/quality.py in % against that cold run's.  --profile also prints
-benchmarks/profile_step.py's breakdown of one step.
+both distances of backend/quality.py in % against that cold run's.  One more row, no run: the cold
+run's own rendering of the stroke pasted into the first cold result where the content changed (the
+warm run's soft mask), the best any update that keeps the unchanged pixels could measure.
+--profile also prints benchmarks/profile_step.py's breakdown of one step.
 """
 
 import argparse
@@ -105,14 +107,21 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
         ("warm after a stroke over %.1f %%" % (100 * covered), stroked, stroked_rgb, base, "key", 1),
         ("warm after strength 50 -> 65", content, rgb, strong, "key", 2),
     ]
-    results, after_cold = [], memory
+    results, outputs, after_cold = [], [], memory
     for label, wire_content, target, settings, key, ref in jobs_to_run:
         if label.startswith("warm after strength"):
             memory = after_cold
         out, seconds, was_warm, steps = run(model, runtime, wire_content, style, settings, key, memory)
         if label == "cold":
             after_cold = copy.deepcopy(memory)
+        outputs.append(out)
         results.append((label, seconds, was_warm, steps, quality.distances(out, target, style_rgb), ref))
+    grow = max(2, round(max(rgb.shape[-2:]) / 64))        # as starts.warm_start_of, at the layer's size
+    mask = warm.changed_mask(rgb, stroked_rgb, grow, grow)
+    first, stroked_cold = outputs[0], outputs[1]
+    pasted = first * (1 - mask) + mask * stroked_cold
+    results.insert(4, ("cold stroke pasted into the first cold result", 0.0, False, 0,
+                       quality.distances(pasted, stroked_rgb, style_rgb), 1))
     cold_seconds = results[0][1]
     for label, seconds, was_warm, steps, (c, s), ref in results:
         vs = ("", "")

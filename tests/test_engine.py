@@ -181,9 +181,10 @@ def run_to_end(vgg, runtime, content, styles, previous=None, **settings):
 
 
 def test_a_warm_start_reaches_the_cold_distances_in_a_fifth_of_the_steps(vgg, runtime, pair, monkeypatch):
-    # 20 warm steps against a default cold run of 100; the default warm run (starts.WARM_STEPS) is
-    # shorter still and trades some distance for time (docs/benchmark.md).
-    monkeypatch.setattr(starts, "WARM_STEPS", 20)
+    # 20 finest steps from the warm start against a cold run of 100, after a compact stroke.  The
+    # default warm run is shorter and trades some distance for time (docs/benchmark.md).
+    monkeypatch.setattr(starts, "WARM_HALF", 0)
+    monkeypatch.setattr(starts, "WARM_FINE", 20)
     content, style = pair
     first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=100)
     stroked = content.clone()
@@ -202,7 +203,27 @@ def test_a_warm_start_needs_the_same_working_size(vgg, runtime, pair):
     first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4)
     other, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4, size=160, previous=first.working)
     same, steps = run_to_end(vgg, runtime, content, [(style, 1.0)], strength=65, previous=first.working)
-    assert not other.warm and same.warm and len(steps) <= starts.WARM_STEPS + starts.WARM_COARSE
+    assert not other.warm and same.warm and len(steps) <= starts.WARM_HALF + starts.WARM_FINE
+
+
+def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
+    content, style = pair
+    scales, _ = engine.plan(content.shape[-2:], [style.shape[-2:]], check_settings(QUICK))
+    h, w = scales[-1].height, scales[-1].width
+    settings = check_settings(QUICK)
+    kept = {name: settings[name] for name in warm.GLOBAL_SETTINGS}
+    before = images.resize(content, h, w)
+    previous = warm.Working(before, before.flip(-1), 1.0, kept)
+    stroked = content.clone()
+    stroked[..., 10:20, 10:40] = 1.0
+    warm_scales, start = starts.warm_start_of(previous, scales, stroked, 1.0, settings)
+    assert start is not None and start.mask is not None and [s.steps for s in warm_scales] == [
+        starts.WARM_HALF, starts.WARM_FINE]
+    half = starts.moving(warm_scales[0], start)
+    assert half is not None and 0 < float(half.mean()) < 0.1 and float(half[..., -1, -1]) == 0.0
+    assert starts.moving(warm_scales[1], start) is None       # the finest scale moves everything
+    _, start = starts.warm_start_of(previous, scales, stroked, 1.0, dict(settings, strength=65))
+    assert start is not None and start.mask is None and starts.moving(warm_scales[0], start) is None
 
 
 def test_warm_memory_keeps_the_last_four_threads_and_checks_styles():
