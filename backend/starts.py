@@ -36,10 +36,12 @@ def warm_start_of(previous, scales, content, beta, settings):
     if previous.settings != {name: settings[name] for name in GLOBAL_SETTINGS}:
         mask = None                                        # a new balance everywhere, not a local change
     gamma = previous.gamma and previous.gamma / (1 + beta)   # stored per unit of loss weight
-    warm_scales = [Scale(top.height, top.width, WARM_FINE, top.style_sizes)]
-    if WARM_HALF and len(scales) > 1:
-        warm_scales.insert(0, Scale(scales[-2].height, scales[-2].width, WARM_HALF, scales[-2].style_sizes))
-        gamma = gamma and gamma / 2   # the inverse curvature goes as the square root of the pixels
+    if not (WARM_HALF and len(scales) > 1):   # a small image: the half-size steps' time at the finest scale
+        return [Scale(top.height, top.width, WARM_FINE + WARM_HALF // 4, top.style_sizes)], Start(image, gamma, mask)
+    half = scales[-2]
+    warm_scales = [Scale(half.height, half.width, WARM_HALF, half.style_sizes),
+                   Scale(top.height, top.width, WARM_FINE, top.style_sizes)]
+    gamma = gamma and gamma / 2   # the inverse curvature goes as the square root of the pixels
     return warm_scales, Start(image, gamma, mask)
 
 
