@@ -74,34 +74,24 @@ def set_ini_value(path: str, section: str, key: str, value: Optional[str]) -> No
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
-    header = "[%s]" % section
-    out: List[str] = []
-    in_section = done = False
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("["):
-            if in_section and not done and value is not None:
-                blank = len(out)
-                while blank > 0 and not out[blank - 1].strip():   # keep the blank line before the next section
-                    blank -= 1
-                out.insert(blank, "%s=%s" % (key, value))
-                done = True
-            in_section = stripped == header
-        elif in_section and stripped.split("=", 1)[0].strip() == key:
-            if value is not None and not done:
-                out.append("%s=%s" % (key, value))
-                done = True
-            continue
-        out.append(line)
-    if not done and value is not None:
-        if not in_section:
-            if out and out[-1].strip():
-                out.append("")
-            out.append(header)
-        out.append("%s=%s" % (key, value))
+    entry = [] if value is None else ["%s=%s" % (key, value)]
+    heads = [i for i, line in enumerate(lines) if line.strip().startswith("[")] + [len(lines)]
+    first = next((i + 1 for i in heads[:-1] if lines[i].strip() == "[%s]" % section), None)
+    if first is None:
+        if entry:
+            lines += ([""] if lines and lines[-1].strip() else []) + ["[%s]" % section] + entry
+    else:
+        end = min(i for i in heads if i >= first)
+        body = lines[first:end]
+        found = [i for i, line in enumerate(body) if line.split("=", 1)[0].strip() == key]
+        at = found[0] if found else len(body)
+        while not found and at > 0 and not body[at - 1].strip():   # before the blank line ending the section
+            at -= 1
+        body = [line for i, line in enumerate(body) if i not in found]
+        lines[first:end] = body[:at] + entry + body[at:]
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(out) + "\n")
+        f.write("\n".join(lines) + "\n")
 
 
 # --- the backend --------------------------------------------------------------------------------
