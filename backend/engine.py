@@ -131,7 +131,8 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         style_images = [color.match_luminance(s, content) for s in style_images]
     scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
     beta = style_weight(settings["strength"])
-    scales, warm_start = warm_start_of(previous, scales, content, beta, settings)
+    previous_beta = style_weight(previous.settings["strength"]) if previous and previous.settings else beta
+    scales, warm_start = warm_start_of(previous, scales, content, beta, settings, previous_beta)
     total = sum(s.steps for s in scales)
     tv_weight = TV_SCALE * settings["smoothness"]
     generator = torch.Generator().manual_seed(settings["seed"])

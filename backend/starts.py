@@ -4,16 +4,16 @@ import torch
 
 from . import images
 from .plan import Scale
-from .warm import GLOBAL_SETTINGS, Start, start_image
+from .warm import GLOBAL_SETTINGS, Start, rebalanced, start_image
 
 # A warm run: WARM_HALF steps at half size, then WARM_FINE at the finest scale (~1/4 of a cold run's
 # time at 512 px).  After a brush stroke the half-size steps move only the changed region (the rest is
 # kept); after a change of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with
-# benchmarks/iterate.py (docs/benchmark.md), chelsea / astronaut: style distance +4 % / +11 % of the
-# cold run's after a thin stroke (8 finest steps alone: +14 % / +21 %), +9 % / +12 % after a strength
-# change (+17 % / +21 %); content distance no worse.
+# benchmarks/iterate.py (docs/benchmark.md), chelsea / astronaut, against the cold run's distances:
+# style +5 % / +11 % after a thin stroke (8 finest steps alone: +14 % / +21 %; the cold run's own
+# rendering of the stroke pasted in: +7 % / +9 %), content no worse.
 WARM_FINE = 6
-WARM_HALF = 12
+WARM_HALF = 10
 
 
 def initial(content, init, generator):
@@ -25,11 +25,14 @@ def initial(content, init, generator):
     return content.clone()
 
 
-def warm_start_of(previous, scales, content, beta, settings):
-    """(scales, Start) for a warm run from `previous`, or (scales, None) when it does not fit."""
+def warm_start_of(previous, scales, content, beta, settings, previous_beta):
+    """(scales, Start) for a warm run from `previous` (run with style weight previous_beta), or
+    (scales, None) when it does not fit."""
     top = scales[-1]
     if previous is None or tuple(previous.result.shape[-2:]) != (top.height, top.width):
         return scales, None
+    if previous_beta != beta:
+        previous = rebalanced(previous, beta, previous_beta)
     scaled = images.resize(content, top.height, top.width)
     grow = max(2, round(max(top.height, top.width) / 64))   # VGG sees a neighbourhood: repaint around a change
     image, mask = start_image(previous, scaled, grow, grow)

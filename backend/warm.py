@@ -21,6 +21,11 @@ from .plan import InputError
 KEYS = 4               # threads remembered (LRU): each costs two uint8 images at the working size
 MAX_KEY = 200          # characters
 CHANGED = 4 / 255.0    # a pixel changed when a channel moved more than this (uint8 storage rounds by 0.5/255)
+# A result's difference from its content grows about as the style weight to the power 0.02-0.1
+# (measured on two pairs at strengths 35, 50, 65); a warm run after a strength change starts from the
+# previous result's difference scaled so: better on both distances in all four cases measured
+# (chelsea, astronaut; 50 -> 35 and 50 -> 65) than starting from the previous result itself.
+REBALANCE = 0.1
 # Settings that change the objective everywhere: after a change of one of them, the whole image has work to do.
 GLOBAL_SETTINGS = ("strength", "style_scale", "preserve_colors", "pooling", "smoothness")
 
@@ -107,6 +112,15 @@ def changed_mask(old, new, grow, soften):
         changed = F.avg_pool2d(F.max_pool2d(changed, 2 * soften + 1, stride=1, padding=soften),
                                2 * soften + 1, stride=1, padding=soften, count_include_pad=False)
     return changed
+
+
+def rebalanced(previous: Working, beta, previous_beta) -> Working:
+    """The previous run as if moved to style weight beta: its result's difference from its content scaled."""
+    if previous_beta <= 0:   # the result was the content: nothing to scale
+        return previous
+    scale = (beta / previous_beta) ** REBALANCE
+    result = (previous.content + scale * (previous.result - previous.content)).clamp(0, 1)
+    return Working(previous.content, result, previous.gamma, previous.settings)
 
 
 def start_image(previous: Working, content, grow, soften):

@@ -216,14 +216,18 @@ def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
     previous = warm.Working(before, before.flip(-1), 1.0, kept)
     stroked = content.clone()
     stroked[..., 10:20, 10:40] = 1.0
-    warm_scales, start = starts.warm_start_of(previous, scales, stroked, 1.0, settings)
+    warm_scales, start = starts.warm_start_of(previous, scales, stroked, 1.0, settings, 1.0)
     assert start is not None and start.mask is not None and [s.steps for s in warm_scales] == [
         starts.WARM_HALF, starts.WARM_FINE]
     half = starts.moving(warm_scales[0], start)
     assert half is not None and 0 < float(half.mean()) < 0.1 and float(half[..., -1, -1]) == 0.0
     assert starts.moving(warm_scales[1], start) is None       # the finest scale moves everything
-    _, start = starts.warm_start_of(previous, scales, stroked, 1.0, dict(settings, strength=65))
+    _, start = starts.warm_start_of(previous, scales, stroked, 1.0, dict(settings, strength=65), 1.0)
     assert start is not None and start.mask is None and starts.moving(warm_scales[0], start) is None
+    # A stronger style starts further from the content, a weaker one nearer, none at the content.
+    for beta, scale in ((4.0, 4.0 ** warm.REBALANCE), (0.25, 0.25 ** warm.REBALANCE), (0.0, 0.0)):
+        moved = warm.rebalanced(previous, beta, 1.0).result
+        assert torch.allclose(moved, (before + scale * (previous.result - before)).clamp(0, 1))
 
 
 def test_warm_memory_keeps_the_last_four_threads_and_checks_styles():
