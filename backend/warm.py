@@ -22,9 +22,9 @@ KEYS = 4               # threads remembered (LRU): each costs two uint8 images a
 MAX_KEY = 200          # characters
 CHANGED = 4 / 255.0    # a pixel changed when a channel moved more than this (uint8 storage rounds by 0.5/255)
 # A result's difference from its content grows about as the style weight to the power 0.02-0.1
-# (measured on two pairs at strengths 35, 50, 65); a warm run after a strength change starts from the
-# previous result's difference scaled so: better on both distances in all four cases measured
-# (chelsea, astronaut; 50 -> 35 and 50 -> 65) than starting from the previous result itself.
+# (measured on two pairs at strengths 35, 50, 65).  A warm run after a strength change starts from the
+# previous result with that difference scaled so: nearer the cold run at the new strength on 7 of 8
+# distances (chelsea, astronaut; 50 -> 35, 50 -> 65; docs/benchmark.md) than from the result itself.
 REBALANCE = 0.1
 # Settings that change the objective everywhere: after a change of one of them, the whole image has work to do.
 GLOBAL_SETTINGS = ("strength", "style_scale", "preserve_colors", "pooling", "smoothness")
