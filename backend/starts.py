@@ -10,8 +10,8 @@ from .warm import GLOBAL_SETTINGS, Start, rebalanced, start_image
 # time at 512 px).  After a brush stroke the half-size steps move only the changed region (the rest is
 # kept); after a change of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with
 # benchmarks/iterate.py (docs/benchmark.md), chelsea / astronaut, against the cold run's distances:
-# style +5 % / +11 % after a thin stroke (8 finest steps alone: +14 % / +21 %; the cold run's own
-# rendering of the stroke pasted in: +7 % / +9 %), content no worse.
+# style +5-7 % / +11 % after a thin stroke (8 finest steps alone: +14 % / +21 %; the cold run's own
+# rendering of the stroke pasted in: +7-11 % / +9 %), content no worse.
 WARM_FINE = 6
 WARM_HALF = 10
 

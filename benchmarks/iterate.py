@@ -6,7 +6,8 @@ For each pair, through jobs.run with a key and a warm.Memory (the server's path)
 warm re-run after a brush stroke over ~5 % of the layer (a thick coloured polyline painted into the
 content); warm re-runs after a strength change (50 -> 65, 50 -> 35).  Each warm run is compared
 with a cold run of the same job (the stroked content; strength 65 or 35): wall time over the first cold run's, and
-both distances of backend/quality.py in % against that cold run's.  One more row, no run: the cold
+both distances of backend/quality.py in % against that cold run's.  A cold run with the stroke
+2/255 redder shows how far the yardstick moves for the same job.  One more row, no run: the cold
 run's own rendering of the stroke pasted into the first cold result where the content changed (the
 warm run's soft mask), the best any update that keeps the unchanged pixels could measure.
 --profile also prints benchmarks/profile_step.py's breakdown of one step.
@@ -96,6 +97,7 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
     style = images.load_file(os.path.join(SAMPLES, style_name))
     rgb, style_rgb = images.from_wire(content)[0], images.from_wire(style)[0]
     stroked_rgb, covered = paint_stroke(rgb)
+    redder_rgb, _ = paint_stroke(rgb, colour=(STROKE[0] + 2 / 255, STROKE[1] + 2 / 255, STROKE[2]))
     stroked = to_wire(stroked_rgb)
     base, strong, weak = {"size": size}, {"size": size, "strength": 65}, {"size": size, "strength": 35}
     memory = warm.Memory()
@@ -103,11 +105,12 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
     jobs_to_run = [  # label, content, its tensor, settings, key, index of the cold run it is compared with
         ("cold", content, rgb, base, "key", None),
         ("cold, stroked content", stroked, stroked_rgb, base, None, None),
+        ("cold, the stroke 2/255 redder", to_wire(redder_rgb), redder_rgb, base, None, 1),
         ("cold, strength 65", content, rgb, strong, None, None),
         ("cold, strength 35", content, rgb, weak, None, None),
         ("warm after a stroke over %.1f %%" % (100 * covered), stroked, stroked_rgb, base, "key", 1),
-        ("warm after strength 50 -> 65", content, rgb, strong, "key", 2),
-        ("warm after strength 50 -> 35", content, rgb, weak, "key", 3),
+        ("warm after strength 50 -> 65", content, rgb, strong, "key", 3),
+        ("warm after strength 50 -> 35", content, rgb, weak, "key", 4),
     ]
     results, outputs, after_cold = [], [], memory
     for label, wire_content, target, settings, key, ref in jobs_to_run:
@@ -122,7 +125,7 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
     mask = warm.changed_mask(rgb, stroked_rgb, grow, grow)
     first, stroked_cold = outputs[0], outputs[1]
     pasted = first * (1 - mask) + mask * stroked_cold
-    results.insert(5, ("cold stroke pasted into the first cold result", 0.0, False, 0,
+    results.insert(6, ("cold stroke pasted into the first cold result", 0.0, False, 0,
                        quality.distances(pasted, stroked_rgb, style_rgb), 1))
     cold_seconds = results[0][1]
     for label, seconds, was_warm, steps, (c, s), ref in results:
