@@ -20,7 +20,7 @@ from .lbfgs import LBFGS
 from .model import VGG19Features
 from .plan import COARSEST, MIN_SIDE, InputError, Scale, plan, style_size  # noqa: F401  (the engine's API)
 from .starts import moving, start_of, upscale, warm_start_of
-from .warm import GLOBAL_SETTINGS, Working
+from .warm import Working, global_settings
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -200,7 +200,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
                    seconds=time.perf_counter() - start, warm=warm_start is not None,
                    working=Working(images.resize(content, *working.shape[-2:]), working, gamma and gamma * (1 + beta),
-                                   {name: settings[name] for name in GLOBAL_SETTINGS}))
+                                   global_settings(settings)))
 
 
 def objective(model, runtime, x, content_features, grams, weights, check=None):
@@ -241,11 +241,11 @@ def _checked(tensor, check):
     return view
 
 
-def _plateaued(history, window=PLATEAU_WINDOW, tolerance=PLATEAU_TOL):
-    if len(history) <= window:
+def _plateaued(history):
+    if len(history) <= PLATEAU_WINDOW:
         return False
-    before, now = min(history[:-window]), min(history[-window:])
-    return before > 0 and (before - now) / before < tolerance
+    before, now = min(history[:-PLATEAU_WINDOW]), min(history[-PLATEAU_WINDOW:])
+    return before > 0 and (before - now) / before < PLATEAU_TOL
 
 
 def _finish(x, content, settings):

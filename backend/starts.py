@@ -4,7 +4,7 @@ import torch
 
 from . import images
 from .plan import Scale
-from .warm import GLOBAL_SETTINGS, Start, rebalanced, start_image
+from .warm import Start, global_settings, rebalanced, start_image
 
 # A warm run: WARM_HALF steps at half size, then WARM_FINE at the finest scale (~1/4 of a cold run's
 # time at 512 px).  After a brush stroke the half-size steps move only the changed region (the rest is
@@ -36,7 +36,7 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     scaled = images.resize(content, top.height, top.width)
     grow = max(2, round(max(top.height, top.width) / 64))   # VGG sees a neighbourhood: repaint around a change
     image, mask = start_image(previous, scaled, grow, grow)
-    if previous.settings != {name: settings[name] for name in GLOBAL_SETTINGS}:
+    if previous.settings != global_settings(settings):
         mask = None                                        # a new balance everywhere, not a local change
     gamma = previous.gamma and previous.gamma / (1 + beta)   # stored per unit of loss weight
     if not (WARM_HALF and len(scales) > 1):   # a small image: the half-size steps' time at the finest scale

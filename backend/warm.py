@@ -48,6 +48,11 @@ class Start:
     mask: Optional[torch.Tensor]
 
 
+def global_settings(settings):
+    """The GLOBAL_SETTINGS of a checked settings dict: what a Working remembers and a warm run compares."""
+    return {name: settings[name] for name in GLOBAL_SETTINGS}
+
+
 def styles_identity(styles):
     """A hash of the style images' bytes, layouts, sizes and weights: equal means the same styles."""
     digest = hashlib.sha256()

@@ -211,7 +211,7 @@ def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
     scales, _ = engine.plan(content.shape[-2:], [style.shape[-2:]], check_settings(QUICK))
     h, w = scales[-1].height, scales[-1].width
     settings = check_settings(QUICK)
-    kept = {name: settings[name] for name in warm.GLOBAL_SETTINGS}
+    kept = warm.global_settings(settings)
     before = images.resize(content, h, w)
     previous = warm.Working(before, before.flip(-1), 1.0, kept)
     stroked = content.clone()
