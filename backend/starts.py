@@ -7,13 +7,14 @@ from .plan import Scale
 from .warm import Start, global_settings, rebalanced, start_image
 
 # A warm run: WARM_HALF steps at half size, then WARM_FINE at the finest scale (~1/4 of a cold run's
-# time at 512 px).  After a brush stroke the half-size steps move only the changed region (the rest is
-# kept); after a change of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with
-# benchmarks/iterate.py (docs/benchmark.md), chelsea / astronaut, against the cold run's distances:
-# style +5-7 % / +11 % after a thin stroke (8 finest steps alone: +14 % / +21 %; the cold run's own
-# rendering of the stroke pasted in: +7-11 % / +9 %), content no worse.
+# time at 512 px).  After a brush stroke the half-size steps move only the changed region (grown by
+# 1/REPAINT of the longest side), and the finest scale starts there as a cold run's does; after a change
+# of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with benchmarks/iterate.py
+# (docs/benchmark.md) on four pairs against a cold run of the stroked layer: style distance -1.9 % to
+# +1.7 %, content -0.2 % to +1.6 % (+6 % on coffee).
 WARM_FINE = 6
 WARM_HALF = 10
+REPAINT = 42
 
 
 def initial(content, init, generator):
@@ -34,7 +35,8 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     if previous_beta != beta:
         previous = rebalanced(previous, beta, previous_beta)
     scaled = images.resize(content, top.height, top.width)
-    grow = max(2, round(max(top.height, top.width) / 64))   # VGG sees a neighbourhood: repaint around a change
+    # VGG sees a neighbourhood: repaint around a change (12 px at 512; 8 was measured worse on content).
+    grow = max(2, round(max(top.height, top.width) / REPAINT))
     image, mask = start_image(previous, scaled, grow, grow)
     if previous.settings != global_settings(settings):
         mask = None                                        # a new balance everywhere, not a local change
@@ -64,11 +66,16 @@ def start_of(scale, x, warm_start, scaled_content, settings, generator):
     coarse = x.detach().float().cpu()
     if warm_start is None:
         return upscale(coarse, scaled_content)
-    # Warm: keep the previous result's detail; take from the coarse pass only what it changed.
-    change = images.resize(coarse - images.resize(warm_start.image, *coarse.shape[-2:]), scale.height, scale.width)
-    if warm_start.mask is not None:
-        change = warm_start.mask * change
-    return (warm_start.image + change).clamp(0, 1)
+    previous = images.resize(warm_start.image, scale.height, scale.width)
+    if warm_start.mask is None:
+        # A setting changed: keep the previous result's detail; take from the coarse pass what it changed.
+        change = images.resize(coarse - images.resize(warm_start.image, *coarse.shape[-2:]), scale.height, scale.width)
+        return (previous + change).clamp(0, 1)
+    # Where the content changed, start as a cold run does (the coarse result with the content's detail):
+    # the previous result's fine texture there was made for the old paint and shows through the new
+    # (style distance +11-15 % of the cold run's after a stroke; this way within 2 %).
+    mask = images.resize(warm_start.mask, scale.height, scale.width)
+    return (previous * (1 - mask) + mask * upscale(coarse, scaled_content)).clamp(0, 1)
 
 
 def upscale(coarse, content, amount=1.0):

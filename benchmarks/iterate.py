@@ -24,13 +24,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "samples")
-PAIRS = [("chelsea.png", "starry_night_google.jpg"), ("astronaut.png", "the_scream.jpg")]
+PAIRS = [("chelsea.png", "starry_night_google.jpg"), ("astronaut.png", "the_scream.jpg"),
+         ("rocket.jpg", "starry_night_google.jpg"), ("coffee.png", "great_wave_hokusai.jpg")]
 STROKE = (0.85, 0.2, 0.15)    # a red brush
 STROKE_AREA = 0.05
 
 import torch  # noqa: E402
 
-from backend import device, engine, images, jobs, quality, warm  # noqa: E402
+from backend import device, engine, images, jobs, quality, starts, warm  # noqa: E402
 from backend.model import load_vgg19  # noqa: E402
 
 
@@ -122,7 +123,7 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
             after_cold = copy.deepcopy(memory)
         outputs.append(out)
         results.append((label, seconds, was_warm, steps, quality.distances(out, target, style_rgb), ref))
-    grow = max(2, round(max(rgb.shape[-2:]) / 64))        # as starts.warm_start_of, at the layer's size
+    grow = max(2, round(max(rgb.shape[-2:]) / starts.REPAINT))   # as starts.warm_start_of, at the layer's size
     mask = warm.changed_mask(rgb, stroked_rgb, grow, grow)
     first, stroked_cold = outputs[0], outputs[1]
     pasted = first * (1 - mask) + mask * stroked_cold
