@@ -140,10 +140,16 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
     model = model.to(runtime.device)
     step, x, gamma, last_preview = 0, None, warm_start.gamma if warm_start else None, time.perf_counter()
     values: Dict[str, float] = {}
+    # Colour-preserving modes recolour the styles from the content: only plain styles' targets are kept.
+    known = dict(previous.grams or {}) if previous is not None and settings["preserve_colors"] == "none" else {}
+    used: Dict[Any, Dict[str, torch.Tensor]] = {}
     for index, scale in enumerate(scales):
         stage = "%dx%d" % (scale.width, scale.height)
         scaled_content = images.resize(content, scale.height, scale.width)
-        content_features, grams = _targets(model, runtime, scaled_content, style_images, weights, scale, check)
+        content_features = content_target(model, runtime, scaled_content, check)
+        target = (tuple(scale.style_sizes), model.pooling)
+        grams = style_targets(model, runtime, style_images, weights, scale.style_sizes, check, known.get(target))
+        used[target] = {name: g.detach().cpu() for name, g in grams.items()}
         content_scale, layer_weights = _balance(content_features, grams)
         start_image = start_of(scale, x, warm_start, scaled_content, settings, generator)
         if x is not None:
@@ -200,7 +206,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
     yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
                    seconds=time.perf_counter() - start, warm=warm_start is not None,
                    working=Working(images.resize(content, *working.shape[-2:]), working, gamma and gamma * (1 + beta),
-                                   global_settings(settings)))
+                                   global_settings(settings), used))
 
 
 def objective(model, runtime, x, content_features, grams, weights, check=None):
@@ -216,18 +222,25 @@ def objective(model, runtime, x, content_features, grams, weights, check=None):
     return loss, {"content": c, "style": s, "tv": t, "total": loss}
 
 
-def _targets(model, runtime, scaled_content, style_images, weights, scale, check):
-    """The content's features and the styles' blended Gram matrices at one scale."""
+def content_target(model, runtime, scaled_content, check):
+    """The content's features at one scale."""
     with torch.no_grad(), runtime.autocast():
-        content_features = model(runtime.prepare(scaled_content), [CONTENT_LAYER], check)[CONTENT_LAYER]
-        grams = {name: 0.0 for name in STYLE_LAYERS}
-        for image, w, (sh, sw) in zip(style_images, weights, scale.style_sizes):
+        return model(runtime.prepare(scaled_content), [CONTENT_LAYER], check)[CONTENT_LAYER]
+
+
+def style_targets(model, runtime, style_images, weights, style_sizes, check, known=None):
+    """The styles' blended Gram matrices at one scale's style sizes (`known`: the same, kept from an earlier run)."""
+    if known is not None:
+        return {name: g.to(runtime.device) for name, g in known.items()}
+    grams = {name: 0.0 for name in STYLE_LAYERS}
+    with torch.no_grad(), runtime.autocast():
+        for image, w, (sh, sw) in zip(style_images, weights, style_sizes):
             features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, check)
             for name in STYLE_LAYERS:
                 check()
                 grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
     check()
-    return content_features, grams
+    return grams
 
 
 def _checked(tensor, check):

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 
 from .plan import InputError
 
-KEYS = 4               # threads remembered (LRU): each costs two uint8 images at the working size
+KEYS = 4               # threads remembered (LRU): each costs two uint8 images at the working size and
+                       # the styles' Gram matrices (2.4 MB a scale)
 MAX_KEY = 200          # characters
 CHANGED = 4 / 255.0    # a pixel changed when a channel moved more than this (uint8 storage rounds by 0.5/255)
 # A result's difference from its content grows about as the style weight to the power 0.02-0.1
@@ -37,6 +38,9 @@ class Working:
     result: torch.Tensor    # 1x3xHxW
     gamma: Optional[float]  # L-BFGS's last inverse curvature there times (1 + style weight): sizes a warm first step
     settings: Optional[dict] = None   # its GLOBAL_SETTINGS
+    # The styles' Gram matrices it used, per (style sizes, pooling), on the CPU: the same styles give
+    # the same targets, so a warm run of the thread skips the styles' VGG passes (engine.style_targets).
+    grams: Optional[dict] = None
 
 
 @dataclass
@@ -93,13 +97,14 @@ class Memory:
         if entry is None or entry[0] != styles_id:
             return None
         self._runs.move_to_end(key)
-        _, content, result, gamma, settings = entry
-        return Working(_to_float(content), _to_float(result), gamma, settings)
+        _, content, result, gamma, settings, grams = entry
+        return Working(_to_float(content), _to_float(result), gamma, settings, grams)
 
     def remember(self, key, styles_id, working: Working):
         if not key:
             return
-        self._runs[key] = (styles_id, _to_u8(working.content), _to_u8(working.result), working.gamma, working.settings)
+        self._runs[key] = (styles_id, _to_u8(working.content), _to_u8(working.result), working.gamma, working.settings,
+                           working.grams)
         self._runs.move_to_end(key)
         while len(self._runs) > self.keys:
             self._runs.popitem(last=False)
@@ -125,7 +130,7 @@ def rebalanced(previous: Working, beta, previous_beta) -> Working:
         return previous
     scale = (beta / previous_beta) ** REBALANCE
     result = (previous.content + scale * (previous.result - previous.content)).clamp(0, 1)
-    return Working(previous.content, result, previous.gamma, previous.settings)
+    return Working(previous.content, result, previous.gamma, previous.settings, previous.grams)
 
 
 def start_image(previous: Working, content, grow, soften):
