@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from backend import images
+from backend import images, server
 from helpers import REPO, child_env, sample
 from krita_nst import wire
 
@@ -272,6 +272,12 @@ def _listening_inodes():
             elif row[3] in ("0A", "07"):
                 listening.add(row[inode_column])
     return listening
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
+def test_the_backend_yields_the_cpu_to_krita(backend):
+    assert backend.read().type == wire.HELLO
+    assert os.getpriority(os.PRIO_PROCESS, backend.proc.pid) == max(server.NICE, os.nice(0))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
