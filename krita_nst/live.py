@@ -3,8 +3,9 @@
 Krita has no pixel-change signal for Python, so a timer polls a checksum of the content's pixels
 (plus the style and the settings); when it changes and then stays still for DEBOUNCE_MS, the live
 layer is re-stylised at `live_size`, warm from its last result (the backend keeps it per key).  An
-update overtaken by new strokes is cancelled.  The UI thread only polls and writes finished results;
-the time each takes is measured (`max_block_ms`).  The content layer is never written.
+update overtaken by new strokes is cancelled.  The UI thread only polls, exports and sends a job,
+and writes finished results; the time each takes is measured (`max_block_ms`).  The content layer
+is never written.
 """
 
 import logging
@@ -95,6 +96,13 @@ class LiveSession(QObject):
             self._still.start(DEBOUNCE_MS)    # (re)started: wait until the artist pauses
 
     def _update(self) -> None:
+        started = time.perf_counter()   # exporting the layers and sending the job run on the UI thread too
+        try:
+            self._start_update()
+        finally:
+            self.note_block(time.perf_counter() - started)
+
+    def _start_update(self) -> None:
         if not self.active or self._seen == self._done:
             return
         ctl = api.controller()
