@@ -11,7 +11,7 @@ from .warm import Start, global_settings, rebalanced, start_image
 # 1/REPAINT of the longest side), and the finest scale starts there as a cold run's does; after a change
 # of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with benchmarks/iterate.py
 # (docs/benchmark.md) on four pairs against a cold run of the stroked layer: style distance -1.9 % to
-# +1.7 %, content -0.2 % to +1.6 % (+6 % on coffee).
+# +1.7 %, content -0.2 % to +2.4 % (+6.1 % on coffee).
 WARM_FINE = 6
 WARM_HALF = 10
 REPAINT = 42
