@@ -1,12 +1,13 @@
 """Live mode in a real Krita: from the end of a brush stroke to the updated live layer, and how long
 the plugin (and anything else) held Krita's UI thread.
 
-    .venv/bin/python benchmarks/krita_live.py [--live-size N]
+    .venv/bin/python benchmarks/krita_live.py [--live-size N] [--krita 5.1|5.2|5.3|6.0] [--runs N]
 
 The end-to-end driver's live scenario (tests/krita_driver): a 451x300 content layer, live mode on,
 a first update, then a stroke over ~3 % of the layer painted with setPixelData; the time is from
 that call to the live layer showing the update (to within the driver's 50 ms tick).  The plugin's
-own worst UI-thread block (polling checksums, writing results) is measured inside the plugin; the
+own worst UI-thread block (polling checksums, exporting and sending a job, writing results) is
+measured inside the plugin; the
 worst UI gap is a 10 ms timer's longest wait, whoever caused it (Krita redraws included).
 """
 
@@ -24,10 +25,17 @@ import krita_harness  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--live-size", default=None, help="the live_size setting (default: the device's)")
+    parser.add_argument("--krita", default=krita_harness.HOST, help="which Krita (default: the host's)")
+    parser.add_argument("--runs", type=int, default=1, help="run the scenario this many times")
     args = parser.parse_args()
     settings = {"live_size": args.live_size} if args.live_size else {}
+    for _ in range(args.runs):
+        once(settings, args.krita)
+
+
+def once(settings, krita):
     with tempfile.TemporaryDirectory() as tmp:
-        results, _ = krita_harness.run(Path(tmp), "live", settings, timeout=600)
+        results, _ = krita_harness.run(Path(tmp), "live", settings, krita=krita, timeout=600)
     if not results.get("ok"):
         sys.exit(results.get("error") or json.dumps(results))
     live = results["live"]
