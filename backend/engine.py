@@ -141,7 +141,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
     step, x, gamma, last_preview = 0, None, warm_start.gamma if warm_start else None, time.perf_counter()
     values: Dict[str, float] = {}
     # Colour-preserving modes recolour the styles from the content: only plain styles' targets are kept.
-    known = dict(previous.grams or {}) if previous is not None and settings["preserve_colors"] == "none" else {}
+    known = (previous.grams or {}) if previous is not None and settings["preserve_colors"] == "none" else {}
     used: Dict[Any, Dict[str, torch.Tensor]] = {}
     for index, scale in enumerate(scales):
         stage = "%dx%d" % (scale.width, scale.height)

@@ -26,6 +26,11 @@ def initial(content, init, generator):
     return content.clone()
 
 
+def repaint_margin(height, width):
+    """Pixels repainted around a change: VGG sees a neighbourhood (12 px at 512; 8 was measured worse on content)."""
+    return max(2, round(max(height, width) / REPAINT))
+
+
 def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     """(scales, Start) for a warm run from `previous` (run with style weight previous_beta), or
     (scales, None) when it does not fit."""
@@ -35,8 +40,7 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     if previous_beta != beta:
         previous = rebalanced(previous, beta, previous_beta)
     scaled = images.resize(content, top.height, top.width)
-    # VGG sees a neighbourhood: repaint around a change (12 px at 512; 8 was measured worse on content).
-    grow = max(2, round(max(top.height, top.width) / REPAINT))
+    grow = repaint_margin(top.height, top.width)
     image, mask = start_image(previous, scaled, grow, grow)
     if previous.settings != global_settings(settings):
         mask = None                                        # a new balance everywhere, not a local change

@@ -123,7 +123,7 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
             after_cold = copy.deepcopy(memory)
         outputs.append(out)
         results.append((label, seconds, was_warm, steps, quality.distances(out, target, style_rgb), ref))
-    grow = max(2, round(max(rgb.shape[-2:]) / starts.REPAINT))   # as starts.warm_start_of, at the layer's size
+    grow = starts.repaint_margin(*rgb.shape[-2:])   # as starts.warm_start_of, at the layer's size
     mask = warm.changed_mask(rgb, stroked_rgb, grow, grow)
     first, stroked_cold = outputs[0], outputs[1]
     pasted = first * (1 - mask) + mask * stroked_cold

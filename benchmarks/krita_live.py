@@ -7,8 +7,8 @@ The end-to-end driver's live scenario (tests/krita_driver): a 451x300 content la
 a first update, then a stroke over ~3 % of the layer painted with setPixelData; the time is from
 that call to the live layer showing the update (to within the driver's 50 ms tick).  The plugin's
 own worst UI-thread block (polling checksums, exporting and sending a job, writing results) is
-measured inside the plugin; the
-worst UI gap is a 10 ms timer's longest wait, whoever caused it (Krita redraws included).
+measured inside the plugin; the worst UI gap is a 10 ms timer's longest wait, whoever caused it
+(Krita redraws included).
 """
 
 import argparse
