@@ -4,11 +4,11 @@ removing result layers.  Krita-version differences have their home here.
 Pixel conversions run in Qt's C++ (`pixels`), never in Python loops.
 """
 
-import zlib
 from typing import Any, Iterable, List, Optional, Tuple
 
 from krita import Krita
 
+from . import scan
 from .pixels import fit_to, masked
 from .qt import QRect
 from .wire import MAX_PIXELS, Image
@@ -97,9 +97,12 @@ def _reader(node: Any) -> Any:
     return node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
 
 
-def checksum(node: Any, rect: Any) -> int:
-    """A cheap checksum of the layer's pixels within rect (live mode polls it: Krita has no change signal)."""
-    return zlib.crc32(bytes(_reader(node)(rect.x(), rect.y(), rect.width(), rect.height())))
+def scanner(node: Any, rect: Any) -> scan.BandScan:
+    """Checksums of the layer's pixels within rect, a band at a time (live mode polls them)."""
+    read = _reader(node)
+    pixel_bytes = len(read(rect.x(), rect.y(), 1, 1))   # 4 at 8-bit RGBA, 8 at 16-bit, 16 at 32-bit float
+    return scan.BandScan(lambda x, y, w, h: bytes(read(x, y, w, h)), rect.x(), rect.y(), rect.width(),
+                         rect.height(), pixel_bytes)
 
 
 def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:

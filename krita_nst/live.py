@@ -1,11 +1,11 @@
 """Live mode: one result layer that follows its content layer while the artist paints.
 
-Krita has no pixel-change signal for Python, so a timer polls a checksum of the content's pixels
-(plus the style and the settings); when it changes and then stays still for DEBOUNCE_MS, the live
-layer is re-stylised at `live_size`, warm from its last result (the backend keeps it per key).  An
-update overtaken by new strokes is cancelled.  The UI thread only polls, exports and sends a job,
-and writes finished results; the time each takes is measured (`max_block_ms`).  The content layer
-is never written.
+Krita has no pixel-change signal for Python, so a timer polls checksums of the content's pixels (a
+band of rows at a time on a big layer: scan.py), the style and the settings; when they change and
+then stay still for DEBOUNCE_MS, the live layer is re-stylised at `live_size`, warm from its last
+result (the backend keeps it per key).  An update overtaken by new strokes is cancelled.  The UI
+thread only polls, exports and sends a job, and writes finished results; the time each takes is
+measured (`max_block_ms`).  The content layer is never written.
 """
 
 import logging
@@ -17,7 +17,7 @@ from .job import Job
 from .qt import QObject, QTimer, pyqtSignal
 
 log = logging.getLogger("krita_nst")
-POLL_MS = 250        # a checksum of the content layer this often
+POLL_MS = 250        # a band of the content layer checksummed this often
 DEBOUNCE_MS = 1000   # ... and an update once it has been still this long
 MARK = " [live]"
 
@@ -40,7 +40,7 @@ class _LiveTarget:
     def write(self, image: Any) -> None:
         started = time.perf_counter()
         self.layer.write(image)
-        self.session.note_block(time.perf_counter() - started)
+        self.session.note_block(time.perf_counter() - started, "write")
 
     def label(self, mark: str) -> None:
         pass
@@ -61,10 +61,12 @@ class LiveSession(QObject):
         first = api.prepare(document, content, styles)   # checks everything before a layer is made
         self.rect, self.mask = first["rect"], first["mask"]
         self.layer = layers.ResultLayer(document, content, first["name"] + MARK, self.rect, self.mask)
+        self.scan = layers.scanner(content, self.rect)
         self.name = first["name"]
         self.job: Optional[Job] = None
         self.active = True
-        self.updates, self.max_block_ms, self.latencies = 0, 0.0, []   # type: ignore[var-annotated]
+        self.updates, self.latencies = 0, []   # type: ignore[var-annotated]
+        self.blocks_ms = {"poll": 0.0, "update": 0.0, "write": 0.0}   # the worst of each, on the UI thread
         self._seen: Any = None        # the state last polled
         self._done: Any = None        # the state the live layer shows (or is being made to show)
         self._changed_at = time.monotonic()
@@ -76,14 +78,18 @@ class LiveSession(QObject):
         self._poll.start(POLL_MS)
         self._tick()
 
-    def note_block(self, seconds: float) -> None:
-        self.max_block_ms = max(self.max_block_ms, seconds * 1000.0)
+    def note_block(self, seconds: float, kind: str) -> None:
+        self.blocks_ms[kind] = max(self.blocks_ms[kind], seconds * 1000.0)
+
+    @property
+    def max_block_ms(self) -> float:
+        return max(self.blocks_ms.values())
 
     def _state(self) -> Any:
         started = time.perf_counter()
-        state = (layers.checksum(self.content, self.rect), tuple(sorted(config.job_settings().items())),
+        state = (self.scan.poll(), tuple(sorted(config.job_settings().items())),
                  live_size(api.controller().device), repr(self.styles))
-        self.note_block(time.perf_counter() - started)
+        self.note_block(time.perf_counter() - started, "poll")
         return state
 
     def _tick(self) -> None:
@@ -100,7 +106,7 @@ class LiveSession(QObject):
         try:
             self._start_update()
         finally:
-            self.note_block(time.perf_counter() - started)
+            self.note_block(time.perf_counter() - started, "update")
 
     def _start_update(self) -> None:
         if not self.active or self._seen == self._done:

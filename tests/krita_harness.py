@@ -118,9 +118,10 @@ class Profile:
 
 
 def run(tmp_path: Path, scenario: str, settings: Dict[str, Any], krita: str = HOST,
-        timeout: int = 400) -> Tuple[Dict[str, Any], Path]:
-    """The plugin installed by install.py, `settings` in kritarc's [krita_nst], one scenario."""
+        timeout: int = 400, **extra: str) -> Tuple[Dict[str, Any], Path]:
+    """The plugin installed by install.py, `settings` in kritarc's [krita_nst], one scenario (`extra`: more
+    of its environment)."""
     profile = Profile(tmp_path, krita)
     profile.install()
     profile.set("krita_nst", settings)
-    return profile.launch(scenario, timeout)
+    return profile.launch(scenario, timeout, **extra)

@@ -2,7 +2,8 @@
 
 Scenarios (KRITA_NST_E2E_SCENARIO) live in `runs` (full: action run, shortcut run, busy refusal,
 cancel; kill; quit; the release zip; one_run; timing), `documents` (undo, selection, colour models,
-every kind of layer) and `styles_live` (style sources, live mode); `common` has their helpers.
+every kind of layer), `styles_live` (style sources, live mode) and `costs` (the UI-thread steps timed);
+`common` has their helpers.
 """
 
 import os
@@ -11,12 +12,12 @@ import traceback
 
 from krita import Extension, Krita
 
-from . import documents, runs, styles_live
+from . import costs, documents, runs, styles_live
 from .common import OUT, SCENARIO, QTimer, log, results, save_results
 
 
 def scenario(name):
-    for module in (runs, documents, styles_live):
+    for module in (runs, documents, styles_live, costs):
         if hasattr(module, "scenario_" + name):
             return getattr(module, "scenario_" + name)()
     raise KeyError("no scenario %r" % name)

@@ -30,6 +30,10 @@ SAMPLES = os.environ.get("KRITA_NST_E2E_SAMPLES", "")
 
 SCENARIO = os.environ.get("KRITA_NST_E2E_SCENARIO", "full")
 
+# The live and costs scenarios' document, "WIDTHxHEIGHT/DEPTH" (benchmarks/krita_live.py --canvas): big or deep.
+DEFAULT_CANVAS = "451x300/U8"
+CANVAS = os.environ.get("KRITA_NST_E2E_CANVAS", DEFAULT_CANVAS)
+
 results = {"scenario": SCENARIO, "log": [], "krita_pid": os.getpid(), "versions": {
     "krita": Krita.instance().version(), "qt": QT_VERSION, "pyqt": PYQT_VERSION, "python": sys.version.split()[0]}}
 
@@ -95,6 +99,15 @@ def start_document(content_file="chelsea.png", size=(451, 300)):
                and app.activeWindow().activeView().document() == doc, 20, "the new document's view")
     app.setActiveDocument(doc)
     doc.waitForDone()
+    return doc, content, style
+
+def canvas_document():
+    """start_document at CANVAS's size, in its depth (sRGB, linear above 8 bits: Krita's default)."""
+    size, depth = CANVAS.split("/")
+    doc, content, style = yield from start_document(size=tuple(int(v) for v in size.split("x")))
+    if depth != "U8":
+        doc.setColorSpace("RGBA", depth, "sRGB-elle-V2-g10.icc")
+        doc.waitForDone()
     return doc, content, style
 
 def active(doc, node):
@@ -167,6 +180,9 @@ class UiWatch:
         self.worst, self.last = max(self.worst, (now - self.last) * 1000.0), now
 
 def stroke(doc, node, x, y, w, h, bgra):
-    node.setPixelData(bytes(bgra) * (w * h), x, y, w, h)
+    pixel = bytes(bgra)
+    if node.colorDepth() == "U16":   # 16 bits a channel, little-endian
+        pixel = b"".join((v * 257).to_bytes(2, "little") for v in bgra)
+    node.setPixelData(pixel * (w * h), x, y, w, h)
     doc.refreshProjection()
     return time.monotonic()
