@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any, List, Optional
 
-from . import api, config, layers
+from . import api, config, estimate, layers
 from .job import Job
 from .qt import QObject, QTimer, pyqtSignal
 
@@ -20,12 +20,22 @@ log = logging.getLogger("krita_nst")
 POLL_MS = 250        # a band of the content layer checksummed this often
 DEBOUNCE_MS = 1000   # ... and an update once it has been still this long
 MARK = " [live]"
+CPU_SECONDS = 3.5    # the backend's share of the <= 5 s from a stroke's end to the live layer (debounce: 1 s)
 
 
-def live_size(device: str) -> int:
-    """kritarc's live_size, or the device's default: a CPU updates 256 px in seconds, a GPU 768 px."""
+def live_size(device: str, rect: Any) -> int:
+    """kritarc's live_size, or the device's default: 768 px on a GPU; on a CPU 256 px, or less where
+    the runs so far say an update there would take more than CPU_SECONDS (an AVX2-only 2-core CPU
+    needs 7.8 s at 256 px, an AVX-512 one 2.5)."""
     size = config.read("live_size")
-    return size or (768 if device.startswith(("cuda", "mps")) else 256)
+    if size:
+        return size
+    speeds = api.controller().speeds
+    if not device and len(speeds) == 1:   # before the backend's hello: the one device the runs so far were on
+        device = next(iter(speeds))
+    if device.startswith(("cuda", "mps")):
+        return 768
+    return estimate.fitting_size(speeds, device, rect.width(), rect.height(), CPU_SECONDS, 256)
 
 
 class _LiveTarget:
@@ -62,6 +72,7 @@ class LiveSession(QObject):
         self.rect, self.mask = first["rect"], first["mask"]
         self.layer = layers.ResultLayer(document, content, first["name"] + MARK, self.rect, self.mask)
         self.scan = layers.scanner(content, self.rect)
+        self._size: Any = (None, 0)
         self.name = first["name"]
         self.job: Optional[Job] = None
         self.active = True
@@ -85,10 +96,19 @@ class LiveSession(QObject):
     def max_block_ms(self) -> float:
         return max(self.blocks_ms.values())
 
+    @property
+    def size(self) -> int:
+        """The updates' working size: chosen once (the backend keeps a warm start for one size), and again
+        only when kritarc's live_size or the device (known once the backend says) changes."""
+        chosen = (config.read("live_size"), api.controller().device)
+        if chosen != self._size[0]:
+            self._size = (chosen, live_size(chosen[1], self.rect))
+        return self._size[1]
+
     def _state(self) -> Any:
         started = time.perf_counter()
         state = (self.scan.poll(), tuple(sorted(config.job_settings().items())),
-                 live_size(api.controller().device), repr(self.styles))
+                 self.size, repr(self.styles))
         self.note_block(time.perf_counter() - started, "poll")
         return state
 
@@ -120,7 +140,7 @@ class LiveSession(QObject):
             return
         state = self._seen
         try:
-            job = api.prepare(self.document, self.content, self.styles, size=live_size(ctl.device),
+            job = api.prepare(self.document, self.content, self.styles, size=self.size,
                               preview_every=1000)
         except Exception as exc:   # the layer became unusable (emptied, ...): say so, stop
             self.stop(str(exc))

@@ -90,7 +90,8 @@ PLUGIN_SETTINGS = (
     Setting("style_file", str, "", label="Style file",
             help="An image file used as the style by documents with no style of their own (the last one picked)."),
     Setting("live_size", int, 0, 0, 4096, label="Live size",
-            help="Longest side live mode works at; 0 picks it from the device (256 on a CPU, 768 on a GPU)."),
+            help="Longest side live mode works at; 0 picks it from the device: 768 on a GPU, 256 on a CPU "
+                 "(less on a CPU that the runs so far show to be slow)."),
 )
 
 

@@ -39,6 +39,12 @@ def scenario_live():
                                                           "krita_nst_set_style")}
     record["clashes"] = [a.objectName() for a in app.actions() if a.shortcut().toString() in ours
                          and not a.objectName().startswith("krita_nst_")]
+    slow = os.environ.get("KRITA_NST_E2E_SLOW_CPU")   # seconds per step and megapixel the runs so far learned
+    if slow:
+        ctl = api().controller()
+        ctl.backend()
+        yield wait(lambda: ctl.device, 120, "the backend's hello")
+        ctl.speeds[ctl.device] = float(slow)
     app.action("krita_nst_live").trigger()   # checkable: on
     record["checked"] = app.action("krita_nst_live").isChecked()
     yield wait(lambda: api().controller().live is not None and api().controller().live.updates >= 1, 240,
@@ -46,6 +52,7 @@ def scenario_live():
     session = api().controller().live
     layer = session.layer.node
     record["name_on"], record["layers_on"] = layer.name(), names_above(doc)
+    record["size"] = session.size
     if CANVAS == DEFAULT_CANVAS:   # the pictures the test compares
         save_png(layer, "live_before.png")
     yield wait(lambda: not api().busy(), 60, "the live layer idle")
