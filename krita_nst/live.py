@@ -25,8 +25,8 @@ CPU_SECONDS = 3.5    # the backend's share of the <= 5 s from a stroke's end to 
 
 def live_size(device: str, rect: Any) -> int:
     """kritarc's live_size, or the device's default: 768 px on a GPU; on a CPU 256 px, or less where
-    the runs so far say an update there would take more than CPU_SECONDS (an AVX2-only 2-core CPU
-    needs 7.8 s at 256 px, an AVX-512 one 2.5)."""
+    the runs so far say an update there would take more than CPU_SECONDS (at 256 px an AVX2-only
+    2-core CPU took 7.8 s; an AVX-512 one is ~3.5x faster)."""
     size = config.read("live_size")
     if size:
         return size

@@ -10,7 +10,7 @@ Krita-free: it reads pixels through a function (layers.scanner gives it Krita's)
 import zlib
 from typing import Callable, List, Optional
 
-BAND_BYTES = 8 << 20   # 4 MB bands measured 2.6-3.7 ms a poll in Krita 5.1, checksum included
+BAND_BYTES = 8 << 20   # a poll of a 4096x3072 layer: 9-25 ms in Krita 5.1 (16/8-bit), checksum included
 
 
 class BandScan:
