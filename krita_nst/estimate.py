@@ -50,11 +50,11 @@ def fitting_size(speeds: Dict[str, float], device: str, width: int, height: int,
                  smallest: int = 128) -> int:
     """The biggest working size (longest side, from `largest` down to `smallest` by 32 px) whose warm
     update of a width x height area should take at most `budget` seconds; `largest` before any run."""
-    k = speeds.get(device)
     size = largest
-    while k is not None and size > smallest:
+    while size > smallest:
         w, h = working_size(width, height, size)
-        if k * WARM_STEPS * w * h / 1e6 <= budget:
+        predicted = seconds(speeds, device, w * h, WARM_STEPS)
+        if predicted is None or predicted <= budget:
             break
         size = max(smallest, size - 32)
     return size
