@@ -106,8 +106,8 @@ def set_style(document: Any, nodes: Iterable[Any]) -> None:
     set_style_sources(document, styles.from_layers(list(nodes)))
 
 
-def _style_images(document: Any, content_node: Any, items: Optional[StyleNodes]) -> Tuple[List[str], List[Any]]:
-    """(names, [{"image", "weight"}]) of style items: nodes, (node, weight) pairs or style sources."""
+def sources_of(items: Optional[StyleNodes]) -> List[styles.Source]:
+    """The style sources of style items: nodes, (node, weight) pairs or style sources."""
     sources: List[styles.Source] = []
     for item in items or []:
         if isinstance(item, dict):
@@ -115,6 +115,12 @@ def _style_images(document: Any, content_node: Any, items: Optional[StyleNodes])
             continue
         node, weight = item if isinstance(item, tuple) else (item, 1.0)
         sources += styles.from_layers([node], float(weight))
+    return sources
+
+
+def style_images(document: Any, content_node: Any, items: Optional[StyleNodes]) -> Tuple[List[str], List[Any]]:
+    """(names, [{"image", "weight"}]) of style items (see sources_of), checked to be usable."""
+    sources = sources_of(items)
     if not sources:
         raise LayerError("No style chosen: select the style layer(s) and use %s, or pick a painting or a file in "
                          "the docker." % actions.hint(actions.SET_STYLE))
@@ -139,11 +145,11 @@ def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes],
     if document is None:
         raise LayerError("No document is open.")
     merged = check_settings(dict(config.job_settings(), **settings))
-    names, style_images = _style_images(document, content_node, style_nodes)
+    names, images = style_images(document, content_node, style_nodes)
     rect, mask = layers.work_area(document, content_node, config.read("feather"))
     content, rect = layers.export(content_node, rect)
     ctl.backend()   # a missing backend says so before any layer is made
-    return {"content": content, "styles": style_images, "settings": merged, "rect": rect, "mask": mask,
+    return {"content": content, "styles": images, "settings": merged, "rect": rect, "mask": mask,
             "name": "%s \u00d7 %s" % (content_node.name(), ", ".join(names))}
 
 

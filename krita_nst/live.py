@@ -10,11 +10,12 @@ measured (`max_block_ms`).  The content layer is never written.
 
 import logging
 import time
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
-from . import api, config, estimate, layers
+from . import api, config, estimate, layers, pixels, styles
 from .job import Job
 from .qt import QObject, QTimer, pyqtSignal
+from .settings import check_settings
 
 log = logging.getLogger("krita_nst")
 POLL_MS = 250        # a band of the content layer checksummed this often
@@ -67,12 +68,15 @@ class LiveSession(QObject):
         """styles: what api.prepare takes (style sources, nodes)."""
         super().__init__()
         self.document, self.content, self.styles = document, content, styles
+        self.sources = api.sources_of(styles)
         self.key = "live:" + layers.node_id(content)
         first = api.prepare(document, content, styles)   # checks everything before a layer is made
         self.rect, self.mask = first["rect"], first["mask"]
         self.layer = layers.ResultLayer(document, content, first["name"] + MARK, self.rect, self.mask)
-        self.scan = layers.scanner(content, self.rect)
         self._size: Any = (None, 0)
+        self._scan_size = self.size
+        self.scan = layers.scanner(content, self.rect, self._scan_size)
+        self._styles: Any = (None, [])   # (what they were read for, the style images)
         self.name = first["name"]
         self.job: Optional[Job] = None
         self.active = True
@@ -107,6 +111,9 @@ class LiveSession(QObject):
 
     def _state(self) -> Any:
         started = time.perf_counter()
+        if self.size != self._scan_size:   # the content is kept at the working size: read it again at the new one
+            self._scan_size = self.size
+            self.scan = layers.scanner(self.content, self.rect, self._scan_size)
         state = (self.scan.poll(), tuple(sorted(config.job_settings().items())),
                  self.size, repr(self.styles))
         self.note_block(time.perf_counter() - started, "poll")
@@ -140,16 +147,30 @@ class LiveSession(QObject):
             return
         state = self._seen
         try:
-            job = api.prepare(self.document, self.content, self.styles, size=self.size,
-                              preview_every=1000)
+            settings = check_settings(dict(config.job_settings(), size=self.size, preview_every=1000))
+            kept = self.scan.keep   # the content at the working size, from the scan's reads (8-bit sRGB layers)
+            content = kept.image() if kept is not None else layers.export(self.content, self.rect)[0]
+            images = self._style_images(settings)
         except Exception as exc:   # the layer became unusable (emptied, ...): say so, stop
             self.stop(str(exc))
             return
-        self.job = ctl.submit(job["content"], job["styles"], job["settings"], _LiveTarget(self.layer, self),
-                              self.name + MARK, key=self.key)
+        self.job = ctl.submit(content, images, settings, _LiveTarget(self.layer, self), self.name + MARK,
+                              key=self.key)
         self._done = state
         self.job.finished.connect(self._finished)
         self.job.ended.connect(self._ended)
+
+    def _style_images(self, settings: Dict[str, Any]) -> List[Dict[str, Any]]:
+        """The styles' images, exported again only when the style, its scale or a style layer's pixels
+        change, and no bigger than an update can use (4x the working size's pixels, x style_scale²)."""
+        w, h = estimate.working_size(self.rect.width(), self.rect.height(), self.size)
+        most = int(4 * w * h * max(1.0, settings["style_scale"]) ** 2)
+        key = (repr(self.sources), most,
+               [layers.fingerprint(node) for node, _ in styles.nodes(self.document, self.sources)])
+        if key != self._styles[0]:
+            _, images = api.style_images(self.document, self.content, self.sources)
+            self._styles = (key, [dict(s, image=pixels.shrunk(s["image"], most)) for s in images])
+        return self._styles[1]
 
     def _finished(self, _node: Any) -> None:
         self.updates += 1

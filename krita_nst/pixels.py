@@ -5,7 +5,9 @@ Krita-free: the tests run it with PyQt5 from pip.  BGRA8 in memory is QImage's A
 little-endian machines Krita runs on.
 """
 
-from typing import Any
+import math
+import zlib
+from typing import Any, Dict, Iterator, Tuple
 
 from .qt import QBuffer, QByteArray, QImage, QIODevice, QPainter, Qt
 from .wire import PNG, RAW, Image
@@ -67,6 +69,69 @@ def fit_to(image: Image, width: int, height: int) -> bytes:
         picture = picture.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)
     return _bytes(picture)
+
+
+def fitted_bands(image: Image, width: int, height: int, band_rows: int) -> Iterator[Tuple[int, int, bytes]]:
+    """(top, rows, BGRA8 bytes) of `image` scaled to width x height, a band of rows at a time: a big
+    layer is written in pieces (6x faster in Krita 5.1 than one 48 MB write), never whole in memory."""
+    if image.encoding == RAW and image.format == "BGRA8" and (image.width, image.height) == (width, height):
+        for top in range(0, height, band_rows):
+            rows = min(band_rows, height - top)
+            yield top, rows, bytes(image.data[top * width * 4:(top + rows) * width * 4])
+        return
+    picture = qimage(image).convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    if picture.width() > width or picture.height() > height:   # shrinking: area-averaged, not sampled
+        picture = picture.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+    for top in range(0, height, band_rows):
+        rows = min(band_rows, height - top)
+        band = QImage(width, rows, QImage.Format.Format_ARGB32_Premultiplied)
+        band.fill(0)
+        painter = QPainter(band)   # the whole scale, shifted to the band: no seams between bands
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        painter.translate(0, -top)
+        painter.scale(width / picture.width(), height / picture.height())
+        painter.drawImage(0, 0, picture)
+        painter.end()
+        yield top, rows, _bytes(band)
+
+
+class Reduced:
+    """A width x height BGRA8 area kept at out_w x out_h from bands of rows as they are read (live mode
+    keeps its content this way from the scan's own reads, so that an update need not read a big layer
+    again).  Each band is narrowed as it comes, and the whole shortened when asked for: the two passes
+    of one scale, so the bands meet exactly."""
+
+    def __init__(self, width: int, height: int, out_w: int, out_h: int) -> None:
+        self.width, self.height, self.out_w, self.out_h = width, height, out_w, out_h
+        self.bands: Dict[int, bytes] = {}
+
+    def put(self, top: int, rows: int, data: bytes) -> None:
+        """The rows top..top+rows of the area (BGRA8) have been read as `data`."""
+        band = QImage(data, self.width, rows, self.width * 4, QImage.Format.Format_ARGB32)
+        self.bands[top] = _bytes(band.scaled(self.out_w, rows, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
+
+    def image(self) -> Image:
+        narrow = b"".join(self.bands[top] for top in sorted(self.bands))
+        picture = QImage(narrow, self.out_w, self.height, self.out_w * 4, QImage.Format.Format_ARGB32)
+        return Image(self.out_w, self.out_h, "BGRA8", _bytes(picture.scaled(
+            self.out_w, self.out_h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)))
+
+
+def shrunk(image: Image, most: int) -> Image:
+    """A BGRA8 Image of no more than `most` pixels (same aspect ratio; unchanged if it has fewer)."""
+    if image.width * image.height <= most:
+        return image
+    ratio = math.sqrt(most / (image.width * image.height))
+    width, height = max(1, round(image.width * ratio)), max(1, round(image.height * ratio))
+    return Image(width, height, "BGRA8", fit_to(image, width, height))
+
+
+def checksum(picture: Any) -> int:
+    """A QImage's pixels' CRC-32 (a cheap fingerprint)."""
+    return zlib.crc32(picture.constBits().asstring(picture.sizeInBytes())) if not picture.isNull() else 0
 
 
 def masked(data: bytes, mask: bytes, width: int, height: int) -> bytes:

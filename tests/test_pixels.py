@@ -3,6 +3,7 @@
 import os
 import random
 
+import numpy as np
 import pytest
 
 from backend import images
@@ -50,3 +51,54 @@ def test_a_real_picture_shrinks_and_a_damaged_one_is_refused():
         pixels.qimage(Image(8, 9, "RGBA8", small, "png"))
     with pytest.raises(ValueError, match="not the 8x9"):
         images.decoded(Image(8, 9, "RGBA8", small, "png"))
+
+
+def _array(data, w, h):
+    return np.frombuffer(data, np.uint8).reshape(h, w, 4).astype(np.int16)
+
+
+def test_a_result_written_in_bands_is_the_whole_scaled_image_without_seams():
+    small = Image(64, 43, "BGRA8", pixels.fit_to(pixels.load_file(sample("chelsea.png")), 64, 43))
+    whole = _array(pixels.fit_to(small, 451, 300), 451, 300)
+    bands = list(pixels.fitted_bands(small, 451, 300, 37))
+    assert [top for top, _, _ in bands] == list(range(0, 300, 37)) and sum(rows for _, rows, _ in bands) == 300
+    joined = _array(b"".join(data for _, _, data in bands), 451, 300)
+    assert (joined[..., 3] == 255).all(), "opaque to the edges"
+    diff = np.abs(joined - whole)[..., :3]
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) <= 8, "the same picture as one scaled image"
+    seams = [top - 1 for top in range(37, 300, 37)] + list(range(37, 300, 37))
+    assert diff[seams].mean() < 1.5 * diff.mean() + 0.5, "no seam where the bands meet"
+    exact = Image(451, 300, "BGRA8", bytes(whole.astype(np.uint8).tobytes()))
+    assert b"".join(d for _, _, d in pixels.fitted_bands(exact, 451, 300, 64)) == exact.data, "same size: as is"
+    shrunk = b"".join(d for _, _, d in pixels.fitted_bands(exact, 64, 43, 10))
+    assert np.abs(_array(shrunk, 64, 43) - _array(small.data, 64, 43)).mean() < 3, "a bigger image is shrunk"
+
+
+def test_content_kept_reduced_band_by_band_follows_what_was_read():
+    layer = pixels.fit_to(pixels.load_file(sample("chelsea.png")), 451, 300)
+    kept = pixels.Reduced(451, 300, 160, 106)
+    band = 40
+
+    def put(top):
+        rows = min(band, 300 - top)
+        kept.put(top, rows, layer[top * 451 * 4:(top + rows) * 451 * 4])
+    for top in range(0, 300, band):
+        put(top)
+    first = kept.image()
+    assert (first.width, first.height, len(first.data)) == (160, 106, 160 * 106 * 4)
+    whole = _array(pixels.fit_to(Image(451, 300, "BGRA8", layer), 160, 106), 160, 106)
+    assert np.abs(_array(first.data, 160, 106) - whole)[..., :3].mean() < 1, "the layer at the working size"
+    painted = bytearray(layer)
+    painted[(125 * 451) * 4:(130 * 451) * 4] = b"\x00\x00\xff\xff" * (5 * 451)   # rows 125-129: band 3
+    layer = bytes(painted)
+    put(120)
+    changed = np.nonzero(np.abs(_array(kept.image().data, 160, 106) - _array(first.data, 160, 106)).sum(axis=(1, 2)))
+    assert set(changed[0]) <= set(range(round(120 * 106 / 300), round(160 * 106 / 300))) and len(changed[0])
+
+
+def test_shrunk_keeps_the_aspect_within_the_pixel_count_and_checksums_tell_images_apart():
+    image = pixels.load_file(sample("chelsea.png"))
+    small = pixels.shrunk(image, 20000)
+    assert small.width * small.height <= 20000 * 1.02 and abs(small.width / small.height - 451 / 300) < 0.02
+    assert pixels.shrunk(small, 10 ** 6) is small
+    assert pixels.checksum(pixels.qimage(small)) != pixels.checksum(pixels.qimage(pixels.shrunk(image, 19000)))

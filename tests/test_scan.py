@@ -72,3 +72,16 @@ def test_a_small_layer_is_one_band_read_whole_on_each_poll():
     assert s.poll() == 0 and layer.reads == [120 * 80 * 4]
     layer.paint(119, 79, 1, 1)   # one pixel
     assert s.poll() == 1
+
+
+def test_what_the_scan_reads_keeps_the_layer_reduced_and_up_to_date():
+    layer = Layer(400, 300)
+    kept = pixels.Reduced(400, 300, 100, 75)
+    s = scan.BandScan(layer.read, 0, 0, 400, 300, 4, 40 * 400 * 4, keep=kept)
+    before = kept.image()
+    layer.paint(10, 250, 50, 20)
+    for _ in range(len(s.bands)):
+        s.poll()
+    fresh = pixels.Reduced(400, 300, 100, 75)
+    fresh.put(0, 300, layer.read(0, 0, 400, 300))
+    assert kept.image().data == fresh.image().data != before.data
