@@ -18,6 +18,7 @@ WATCH_MS = 250   # how often a running job checks that its layer is still there 
 
 class ResultTarget(Protocol):
     node: Any                                   # what `finished` hands out (a krita.Node in Krita)
+    shows_previews: bool                        # False: only the result is written (live mode)
 
     def alive(self) -> bool: ...                # still there to be written (not deleted, document open)
 
@@ -73,7 +74,7 @@ class Job(QObject):
             if message.get("note"):
                 self.note.emit(message["note"])
             self.progress.emit(message["step"], message["total"], message.get("losses") or {})
-            if message.get("preview") is not None and self._write(message["preview"]):
+            if message.get("preview") is not None and self.target.shows_previews and self._write(message["preview"]):
                 if self.first_preview_s is None:
                     self.first_preview_s = time.monotonic() - self.started
                 self.preview.emit(message["step"])

@@ -164,6 +164,8 @@ class ResultLayer:
     """A new paint layer right above the content layer that a job fills within rect; with a mask
     (a selection), transparent where the mask is."""
 
+    shows_previews = True
+
     def __init__(self, document: Any, content: Any, name: str, rect: Any, mask: Optional[bytes] = None) -> None:
         self.document, self.name, self.rect, self.mask = document, name, rect, mask
         self.node = document.createNode(name, "paintlayer")

@@ -26,8 +26,9 @@ LONG = {"size": 128, "steps": 2000, "preview_every": 1}
 class MemoryLayer:
     """A result target in memory: what a job wrote and how it was labelled."""
 
-    def __init__(self):
+    def __init__(self, shows_previews=True):
         self.node, self.images, self.marks, self.discarded, self.gone = self, [], [], False, False
+        self.shows_previews = shows_previews
 
     def alive(self):
         return not (self.gone or self.discarded)
@@ -103,6 +104,15 @@ def test_a_job_streams_previews_then_the_result_and_frees_the_controller(app, co
     job, _ = submit(controller, SMALL)
     spin(app, lambda: not job.running(), what="the second job")
     assert job.state == DONE and controller.backend_pid() == pid
+
+
+def test_a_target_that_shows_no_previews_gets_only_the_result(app, controller):
+    job, layer = submit(controller, SMALL, MemoryLayer(shows_previews=False))
+    steps = []
+    job.progress.connect(lambda step, total, losses: steps.append(step))
+    spin(app, lambda: not job.running(), what="the job to end")
+    assert job.state == DONE and len(steps) >= 3 and len(layer.images) == 1
+    assert (layer.images[0].width, layer.images[0].height) == (451, 300)
 
 
 def test_busy_refusal_then_cancel_keeps_what_the_layer_has(app, controller):
