@@ -11,12 +11,13 @@ from krita import Krita
 from . import scan
 from .estimate import working_size
 from .pixels import Reduced, checksum, fitted_bands, masked
-from .qt import QRect
+from .qt import QColorSpace, QRect
 from .wire import MAX_PIXELS, Image
 
 MAX_SIDE = 16384
 SRGB = "sRGB-elle-V2-srgbtrc.icc"   # Krita's own sRGB profile: what the backend's pixels mean
 SRGB_PROFILES = (SRGB, "sRGB built-in")
+LINEAR_SRGB = "sRGB-elle-V2-g10.icc"   # Krita's linear sRGB, for deep documents
 # Around a selection the work takes this share of its longer side as context on each side (at least
 # MIN_CONTEXT px), so that strokes near its edge continue what lies outside.
 CONTEXT, MIN_CONTEXT = 0.125, 32
@@ -106,15 +107,28 @@ def _srgb8(node: Any) -> bool:
     return (node.colorModel(), node.colorDepth()) == ("RGBA", "U8") and node.colorProfile() in SRGB_PROFILES
 
 
+def _layout(node: Any) -> Optional[str]:
+    """How pixels.Reduced reads the layer's raw pixels (None: only Krita can convert them)."""
+    if _srgb8(node):
+        return "BGRA8"
+    if (node.colorModel(), node.colorDepth()) == ("RGBA", "U16"):
+        if node.colorProfile() in SRGB_PROFILES:
+            return "BGRA16"
+        if node.colorProfile() == LINEAR_SRGB and QColorSpace is not None:
+            return "BGRA16-linear"
+    return None
+
+
 def scanner(node: Any, rect: Any, size: int = 0) -> scan.BandScan:
     """Checksums of the layer's pixels within rect, a band at a time (live mode polls them).  With a
-    size, an 8-bit sRGB layer is also kept at that working size from the same reads (`.keep`, a
-    pixels.Reduced), so that a live update sends it without reading the layer again."""
+    size, an RGBA layer of 8-bit sRGB or 16-bit sRGB or linear sRGB is also kept at that working
+    size from the same reads (`.keep`, a pixels.Reduced), so that a live update sends it without
+    reading or converting the layer again."""
     read = _reader(node)
     pixel_bytes = len(read(rect.x(), rect.y(), 1, 1))   # 4 at 8-bit RGBA, 8 at 16-bit, 16 at 32-bit float
-    keep = None
-    if size and _srgb8(node):
-        keep = Reduced(rect.width(), rect.height(), *working_size(rect.width(), rect.height(), size))
+    keep, layout = None, _layout(node) if size else None
+    if layout is not None:
+        keep = Reduced(rect.width(), rect.height(), *working_size(rect.width(), rect.height(), size), layout)
     return scan.BandScan(lambda x, y, w, h: bytes(read(x, y, w, h)), rect.x(), rect.y(), rect.width(),
                          rect.height(), pixel_bytes, keep=keep)
 

@@ -9,7 +9,7 @@ import math
 import zlib
 from typing import Any, Dict, Iterator, Tuple
 
-from .qt import QBuffer, QByteArray, QImage, QIODevice, QPainter, Qt
+from .qt import QBuffer, QByteArray, QColorSpace, QImage, QIODevice, QPainter, Qt
 from .wire import PNG, RAW, Image
 
 # Qt maps PNG "quality" q to zlib level (100 - q) * 9 // 91: 85 is level 1, the fast one the
@@ -97,27 +97,45 @@ def fitted_bands(image: Image, width: int, height: int, band_rows: int) -> Itera
         yield top, rows, _bytes(band)
 
 
-class Reduced:
-    """A width x height BGRA8 area kept at out_w x out_h from bands of rows as they are read (live mode
-    keeps its content this way from the scan's own reads, so that an update need not read a big layer
-    again).  Each band is narrowed as it comes, and the whole shortened when asked for: the two passes
-    of one scale, so the bands meet exactly."""
+# What a layer's raw pixels can be kept reduced from (pixels.Reduced): bytes a pixel, their QImage
+# format, the format the narrowed bands are kept in, and whether they are linear light.  Krita
+# stores 16-bit RGBA as B, G, R, A: QImage's RGBA64 with red and blue swapped.
+LAYOUTS = {"BGRA8": (4, QImage.Format.Format_ARGB32, QImage.Format.Format_ARGB32, False),
+           "BGRA16": (8, QImage.Format.Format_RGBA64, QImage.Format.Format_RGBA64_Premultiplied, False),
+           "BGRA16-linear": (8, QImage.Format.Format_RGBA64, QImage.Format.Format_RGBA64_Premultiplied, True)}
 
-    def __init__(self, width: int, height: int, out_w: int, out_h: int) -> None:
+
+class Reduced:
+    """A width x height area of raw pixels (a LAYOUTS key) kept as 8-bit sRGB at out_w x out_h, from
+    bands of rows as they are read: live mode keeps its content this way from the scan's own reads,
+    so that an update need not read (or convert) a big layer again.  Each band is narrowed as it
+    comes and the whole shortened when asked for, the two passes of one scale: the bands meet exactly.
+    16-bit linear pixels are averaged in linear light, then converted to sRGB."""
+
+    def __init__(self, width: int, height: int, out_w: int, out_h: int, layout: str = "BGRA8") -> None:
         self.width, self.height, self.out_w, self.out_h = width, height, out_w, out_h
+        self.pixel_bytes, self.format, self.kept, self.linear = LAYOUTS[layout]
         self.bands: Dict[int, bytes] = {}
 
     def put(self, top: int, rows: int, data: bytes) -> None:
-        """The rows top..top+rows of the area (BGRA8) have been read as `data`."""
-        band = QImage(data, self.width, rows, self.width * 4, QImage.Format.Format_ARGB32)
-        self.bands[top] = _bytes(band.scaled(self.out_w, rows, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
+        """The rows top..top+rows of the area have been read as `data`."""
+        band = QImage(data, self.width, rows, self.width * self.pixel_bytes, self.format)
+        narrow = band.scaled(self.out_w, rows, Qt.AspectRatioMode.IgnoreAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation).convertToFormat(self.kept)
+        self.bands[top] = bytes(narrow.constBits().asstring(narrow.sizeInBytes()))
 
     def image(self) -> Image:
+        """The area as it was last read, as a BGRA8 (sRGB) Image of out_w x out_h."""
         narrow = b"".join(self.bands[top] for top in sorted(self.bands))
-        picture = QImage(narrow, self.out_w, self.height, self.out_w * 4, QImage.Format.Format_ARGB32)
-        return Image(self.out_w, self.out_h, "BGRA8", _bytes(picture.scaled(
-            self.out_w, self.out_h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)))
+        depth = len(narrow) // (self.out_w * self.height)
+        picture = QImage(narrow, self.out_w, self.height, self.out_w * depth, self.kept).scaled(
+            self.out_w, self.out_h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        if self.pixel_bytes == 8:
+            picture = picture.rgbSwapped().convertToFormat(QImage.Format.Format_RGBA64)
+            if self.linear:
+                picture.setColorSpace(QColorSpace(QColorSpace.NamedColorSpace.SRgbLinear))
+                picture.convertToColorSpace(QColorSpace(QColorSpace.NamedColorSpace.SRgb))
+        return Image(self.out_w, self.out_h, "BGRA8", _bytes(picture))
 
 
 def shrunk(image: Image, most: int) -> Image:

@@ -46,6 +46,7 @@ pyqtSignal = QtCore.pyqtSignal
 # QtGui
 QImage = QtGui.QImage
 QPainter = QtGui.QPainter
+QColorSpace: Any = getattr(QtGui, "QColorSpace", None)   # Qt 5.14 and later
 QPixmap = QtGui.QPixmap
 QIcon = QtGui.QIcon
 QAction = getattr(QtGui, "QAction", None) or QtWidgets.QAction   # moved from QtWidgets in Qt6

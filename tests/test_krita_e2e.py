@@ -188,6 +188,10 @@ def test_any_colour_model_gives_an_8bit_srgb_result_and_changes_nothing_else(tmp
     content = Image.open(out / "content_srgb.png")   # the 16-bit linear content, as Krita converts it
     assert abs(np.asarray(content.convert("RGB"), float).mean()
                - np.asarray(Image.open(krita_harness.SAMPLES + "/chelsea.png").convert("RGB"), float).mean()) < 3
+    kept = Image.open(out / "content_kept.png")   # live mode's content, reduced from the raw 16-bit pixels in Qt
+    assert kept.size == (160, 106)
+    assert np.abs(np.asarray(kept.convert("RGB"), float)
+                  - np.asarray(content.convert("RGB").resize(kept.size, Image.BOX), float)).mean() < 3
     for space in ("RGBA/U16/sRGB-elle-V2-g10.icc", "RGBA/F32/sRGB-elle-V2-g10.icc", "CMYKA/U8/default",
                   "RGBA/U8/sRGB-elle-V2-g10.icc"):
         record = results[space]

@@ -102,3 +102,25 @@ def test_shrunk_keeps_the_aspect_within_the_pixel_count_and_checksums_tell_image
     assert small.width * small.height <= 20000 * 1.02 and abs(small.width / small.height - 451 / 300) < 0.02
     assert pixels.shrunk(small, 10 ** 6) is small
     assert pixels.checksum(pixels.qimage(small)) != pixels.checksum(pixels.qimage(pixels.shrunk(image, 19000)))
+
+
+def _srgb_to_linear(v):
+    v = v / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+@pytest.mark.parametrize("layout", ["BGRA16", "BGRA16-linear"])
+def test_16_bit_pixels_kept_reduced_come_out_as_the_8_bit_srgb_ones(layout):
+    """Krita's 16-bit RGBA (B, G, R, A; sRGB or linear sRGB) reduced in Qt as the 8-bit sRGB layer is."""
+    eight = _array(pixels.fit_to(pixels.load_file(sample("chelsea.png")), 451, 300), 451, 300).astype(np.float64)
+    colour = _srgb_to_linear(eight[..., :3]) if layout.endswith("linear") else eight[..., :3] / 255.0
+    sixteen = np.concatenate([colour, eight[..., 3:] / 255.0], axis=-1)
+    raw = np.round(sixteen * 65535).astype("<u2").tobytes()
+    kept16 = pixels.Reduced(451, 300, 160, 106, layout)
+    kept8 = pixels.Reduced(451, 300, 160, 106)
+    for top in range(0, 300, 64):
+        rows = min(64, 300 - top)
+        kept16.put(top, rows, raw[top * 451 * 8:(top + rows) * 451 * 8])
+        kept8.put(top, rows, bytes(eight.astype(np.uint8)[top:top + rows].tobytes()))
+    diff = np.abs(_array(kept16.image().data, 160, 106) - _array(kept8.image().data, 160, 106))
+    assert diff[..., 3].max() == 0 and diff[..., :3].mean() < 2, "same colours, same order"

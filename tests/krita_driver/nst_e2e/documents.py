@@ -110,6 +110,9 @@ def scenario_colour_models():
                 image, rect = layers.export(content)
                 QImage(image.data, rect.width(), rect.height(), rect.width() * 4,
                        QImage.Format.Format_ARGB32).save(os.path.join(OUT, "content_srgb.png"))
+                kept = layers.scanner(content, rect, 160).keep.image()   # what live mode sends, from raw reads
+                QImage(kept.data, kept.width, kept.height, kept.width * 4,
+                       QImage.Format.Format_ARGB32).save(os.path.join(OUT, "content_kept.png"))
         doc.setModified(False)
 
 def scenario_kinds():
