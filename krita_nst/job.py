@@ -14,6 +14,9 @@ from .qt import QObject, QTimer, pyqtSignal
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 WATCH_MS = 250   # how often a running job checks that its layer is still there (Krita has no signal for it)
+# Previews hold the UI while Krita recomposites the document (4096x3072 px: ~0.2 s, ~1.5 s at 16
+# bits): one is skipped unless this many times its last write has passed since then.
+PREVIEW_SPACING = 10
 
 
 class ResultTarget(Protocol):
@@ -47,6 +50,7 @@ class Job(QObject):
         self.previews = 0
         self.started = time.monotonic()
         self.first_preview_s: Optional[float] = None
+        self._last_write = (0.0, 0.0)   # when the last write ended, and what it cost (monotonic seconds)
         self.seconds: Optional[float] = None
         self.peak_memory_mib: Optional[float] = None
         self.warm = False             # the backend started from this layer's last result
@@ -74,7 +78,7 @@ class Job(QObject):
             if message.get("note"):
                 self.note.emit(message["note"])
             self.progress.emit(message["step"], message["total"], message.get("losses") or {})
-            if message.get("preview") is not None and self.target.shows_previews and self._write(message["preview"]):
+            if message.get("preview") is not None and self._preview_due() and self._write(message["preview"]):
                 if self.first_preview_s is None:
                     self.first_preview_s = time.monotonic() - self.started
                 self.preview.emit(message["step"])
@@ -113,15 +117,23 @@ class Job(QObject):
             self.cancelled.emit()
         return False
 
+    def _preview_due(self) -> bool:
+        """Whether to show this preview: the target wants them, and the UI is not held more than
+        1/PREVIEW_SPACING of the time by writing them."""
+        ended, cost = self._last_write
+        return self.target.shows_previews and time.monotonic() - ended >= PREVIEW_SPACING * cost
+
     def _write(self, image: wire.Image) -> bool:
         if not self._check_target():
             return False
+        started = time.monotonic()
         try:
             self.target.write(image)
         except PixelError as exc:
             self.cancel()
             self.fail(str(exc))
             return False
+        self._last_write = (time.monotonic(), time.monotonic() - started)
         self.previews += 1
         return True
 

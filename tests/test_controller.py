@@ -15,6 +15,7 @@ import pytest
 from backend import images
 from helpers import REPO, sample, venv_python
 from krita_nst import __version__, backends, pixels, wire
+from krita_nst import job as job_module
 from krita_nst.controller import Busy, Controller
 from krita_nst.job import CANCELLED, DONE, FAILED
 from krita_nst.qt import QCoreApplication
@@ -113,6 +114,24 @@ def test_a_target_that_shows_no_previews_gets_only_the_result(app, controller):
     spin(app, lambda: not job.running(), what="the job to end")
     assert job.state == DONE and len(steps) >= 3 and len(layer.images) == 1
     assert (layer.images[0].width, layer.images[0].height) == (451, 300)
+
+
+def test_slow_preview_writes_are_spaced_so_they_hold_the_ui_a_tenth_of_the_time_at_most(app, controller):
+    class SlowLayer(MemoryLayer):   # a big or deep document: each write holds the UI for 0.1 s
+        def write(self, image):
+            self.times.append(time.monotonic())
+            time.sleep(0.1)
+            super().write(image)
+    layer = SlowLayer()
+    layer.times = []
+    job, _ = submit(controller, {"size": 64, "steps": 60, "preview_every": 1}, layer)
+    steps = []
+    job.progress.connect(lambda step, total, losses: steps.append(step))
+    spin(app, lambda: not job.running(), what="the job to end")
+    assert job.state == DONE and layer.images[-1].width == 451, "the result is always written"
+    previews = layer.times[:-1]
+    assert previews and len(previews) < len(steps) / 2
+    assert all(b - a >= job_module.PREVIEW_SPACING * 0.1 for a, b in zip(previews, previews[1:]))
 
 
 def test_busy_refusal_then_cancel_keeps_what_the_layer_has(app, controller):
