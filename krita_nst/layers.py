@@ -70,13 +70,18 @@ def work_rect(document: Any, node: Any) -> Any:
     return chosen.adjusted(-margin, -margin, margin, margin).intersected(bounds)
 
 
-def work_area(document: Any, node: Any, feather: int) -> Tuple[Any, Optional[bytes]]:
-    """The rect of the layer to stylise (QRect) and, with an active selection, the selection over that
-    rect (one byte a pixel) that the result's alpha will follow."""
+def require_pixels(node: Any) -> None:
+    """LayerError unless there is a layer and it has pixels."""
     if node is None:
         raise LayerError("No layer is selected.")
     if node.bounds().isEmpty():
         raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
+
+
+def work_area(document: Any, node: Any, feather: int) -> Tuple[Any, Optional[bytes]]:
+    """The rect of the layer to stylise (QRect) and, with an active selection, the selection over that
+    rect (one byte a pixel) that the result's alpha will follow."""
+    require_pixels(node)
     rect, selection = work_rect(document, node), document.selection()
     if selection is None:
         return rect, None

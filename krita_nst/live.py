@@ -4,8 +4,10 @@ Krita has no pixel-change signal for Python, so a timer polls checksums of the c
 band of rows at a time on a big layer: scan.py), the style and the settings; when they change and
 then stay still for DEBOUNCE_MS, the live layer is re-stylised at `live_size`, warm from its last
 result (the backend keeps it per key).  An update overtaken by new strokes is cancelled.  The UI
-thread only polls, exports and sends a job, and writes finished results; the time each takes is
-measured (`max_block_ms`).  The content layer is never written.
+thread only polls, sends a job and writes finished results; the time each takes is measured
+(`max_block_ms`).  A big layer is never read or converted whole for an update: the scan's own reads
+keep the content at the working size, and the style is read once (again when it changes).  The
+content layer is never written.
 """
 
 import logging
@@ -155,7 +157,8 @@ class LiveSession(QObject):
         state = self._seen
         try:
             settings = check_settings(dict(config.job_settings(), size=self.size, preview_every=1000))
-            kept = self.scan.keep   # the content at the working size, from the scan's reads (8-bit sRGB layers)
+            layers.require_pixels(self.content)
+            kept = self.scan.keep   # the content at the working size, from the scan's reads (see layers.scanner)
             content = kept.image() if kept is not None else layers.export(self.content, self.rect)[0]
             images = self._style_images(settings)
         except Exception as exc:   # the layer became unusable (emptied, ...): say so, stop
