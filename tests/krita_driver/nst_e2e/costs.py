@@ -39,7 +39,7 @@ def scenario_costs():
         "live poll (one band, checksummed)": _best_ms(scan.poll, 5),
         "live scan's first full pass": _best_ms(lambda: layers.scanner(content, rect), 2),
         "... keeping the content at 256 px": _best_ms(lambda: layers.scanner(content, rect, 256), 2),
-        "live update's content (kept, 8-bit sRGB only)": (_best_ms(kept.image, 3) if kept is not None else "-"),
+        "live update's content (kept from the scan's reads)": (_best_ms(kept.image, 3) if kept is not None else "-"),
         "export the content (to 8-bit sRGB)": _best_ms(lambda: layers.export(content, rect), 2),
         "export the style layer": _best_ms(lambda: layers.export(style), 2),
         "prepare a job (both, and the checks)": _best_ms(lambda: api().prepare(doc, content, [style], size=256), 1),
