@@ -133,7 +133,8 @@ class Job(QObject):
             self.cancel()
             self.fail(str(exc))
             return False
-        self._last_write = (time.monotonic(), time.monotonic() - started)
+        ended = time.monotonic()
+        self._last_write = (ended, ended - started)
         self.previews += 1
         return True
 

@@ -28,12 +28,12 @@ class BandScan:
         # A full first pass: a change is a difference from what the first update exported.
         self.sums: List[Optional[int]] = [None] * len(self.bands)
         for band in range(len(self.bands)):
-            self._sum(band)
+            self._changed(band)
         self.changes, self.next = 0, 0
         self.hot: Optional[int] = None   # the band that changed last
 
-    def _sum(self, band: int) -> bool:
-        """Read the band; whether it changed."""
+    def _changed(self, band: int) -> bool:
+        """Read the band and checksum it: whether it changed."""
         top, rows = self.bands[band]
         data = self.read(self.x, top, self.width, rows)
         checksum = zlib.crc32(data)
@@ -47,7 +47,7 @@ class BandScan:
     def poll(self) -> int:
         """Check the next band in turn and the one that changed last; the number of changes seen so far."""
         for band in {self.next, self.hot if self.hot is not None else self.next}:
-            if self._sum(band):
+            if self._changed(band):
                 self.hot = band
                 self.changes += 1
         self.next = (self.next + 1) % len(self.bands)
