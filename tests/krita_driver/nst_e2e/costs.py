@@ -32,7 +32,7 @@ def scenario_costs():
     kept = layers.scanner(content, rect, 256).keep
     job = api().prepare(doc, content, [style], size=256)
     target = layers.ResultLayer(doc, content, "costs", rect, None)
-    kept_image = layers.scanner(content, rect, 256).keep.image() if kept is not None else job["content"]
+    kept_image = kept.image() if kept is not None else job["content"]
     results["costs"] = {
         "space": [content.colorModel(), content.colorDepth(), content.colorProfile()],
         "read the whole layer": _best_ms(lambda: bytes(content.pixelData(*args)), 3),
