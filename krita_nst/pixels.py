@@ -126,9 +126,8 @@ class Reduced:
 
     def image(self) -> Image:
         """The area as it was last read, as a BGRA8 (sRGB) Image of out_w x out_h."""
-        narrow = b"".join(self.bands[top] for top in sorted(self.bands))
-        depth = len(narrow) // (self.out_w * self.height)
-        picture = QImage(narrow, self.out_w, self.height, self.out_w * depth, self.kept).scaled(
+        narrow = b"".join(self.bands[top] for top in sorted(self.bands))   # kept as deep as read
+        picture = QImage(narrow, self.out_w, self.height, self.out_w * self.pixel_bytes, self.kept).scaled(
             self.out_w, self.out_h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
         if self.pixel_bytes == 8:
             picture = picture.rgbSwapped().convertToFormat(QImage.Format.Format_RGBA64)
