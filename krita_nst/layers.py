@@ -199,12 +199,16 @@ class ResultLayer:
 
     def write(self, image: Image) -> None:
         """Replace the layer's pixels inside its rect with the image, and show it."""
+        self.fill(image)
+        self.document.refreshProjection()   # a full recomposite: libkis has no other way to show them
+
+    def fill(self, image: Image) -> None:
+        """Replace the layer's pixels inside its rect with the image (not shown until a refresh)."""
         rect, width = self.rect, self.rect.width()
         for top, rows, data in fitted_bands(image, width, rect.height(), WRITE_BAND_BYTES // (4 * width) or 1):
             if self.mask is not None:
                 data = masked(data, self.mask[top * width:(top + rows) * width], width, rows)
             self.node.setPixelData(data, rect.x(), rect.y() + top, width, rows)
-        self.document.refreshProjection()
 
     def label(self, mark: str) -> None:
         if is_open(self.document):   # the node may be out of the tree (undone): it can come back
