@@ -90,7 +90,7 @@ def _live_stopped(why: str) -> None:
     ctl.live = None
     actions.set_checked(actions.LIVE, False)
     if why:
-        notify("Live mode stopped: %s." % why)
+        notify("Live mode stopped: %s." % why.rstrip("."))   # a LayerError ends with its own full stop
 
 
 def start_log() -> None:
