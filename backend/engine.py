@@ -159,7 +159,7 @@ def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels,
         # The optimised pixels stay contiguous (flat for L-BFGS); the VGG gets a channels_last view.
         x = start_image.to(runtime.device).contiguous().requires_grad_(True)
         optimizer = _optimizer(settings["optimizer"], x, gamma)
-        only = moving(scale, warm_start)   # a warm run's coarse scale moves only the changed region
+        only = moving(scale, warm_start)   # after a stroke, a warm run moves only around it
         only = only if only is None else only.to(runtime.device)
 
         term_weights = (content_scale, layer_weights, beta, tv_weight)

@@ -4,17 +4,18 @@ import torch
 
 from . import images
 from .plan import Scale
-from .warm import Start, global_settings, rebalanced, start_image
+from .warm import Start, changed_mask, global_settings, rebalanced, start_image
 
 # A warm run: WARM_HALF steps at half size, then WARM_FINE at the finest scale (~1/4 of a cold run's
 # time at 512 px).  After a brush stroke the half-size steps move only the changed region (grown by
-# 1/REPAINT of the longest side), and the finest scale starts there as a cold run's does; after a change
-# of a global setting (warm.GLOBAL_SETTINGS) they move everything.  Measured with benchmarks/iterate.py
-# (docs/benchmark.md) on four pairs against a cold run of the stroked layer: style distance -1.9 % to
-# +1.7 %, content -0.2 % to +2.4 % (+6.1 % on coffee).
+# 1/REPAINT of the longest side), and the finest scale starts there as a cold run's does and moves
+# only that region grown AROUND times as far: the rest keeps the previous result, and L-BFGS's
+# few steps go to the stroke.  After a change of a global setting (warm.GLOBAL_SETTINGS) both
+# scales move everything.  Measured with benchmarks/iterate.py (docs/benchmark.md).
 WARM_FINE = 6
 WARM_HALF = 10
 REPAINT = 42
+AROUND = 3
 
 
 def initial(content, init, generator):
@@ -51,13 +52,16 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     warm_scales = [Scale(half.height, half.width, WARM_HALF, half.style_sizes),
                    Scale(top.height, top.width, WARM_FINE, top.style_sizes)]
     gamma = gamma and gamma / 2   # the inverse curvature goes as the square root of the pixels
-    return warm_scales, Start(image, gamma, mask)
+    around = None if mask is None else changed_mask(previous.content, scaled, AROUND * grow, grow)
+    return warm_scales, Start(image, gamma, mask, around)
 
 
 def moving(scale, warm_start):
-    """The pixels a coarse scale of a warm run may move (1x1xHxW, soft), or None for all of them."""
-    if warm_start is None or warm_start.mask is None or warm_start.image.shape[-2:] == (scale.height, scale.width):
+    """The pixels a scale of a warm run may move (1x1xHxW, soft), or None for all of them."""
+    if warm_start is None or warm_start.mask is None:
         return None
+    if warm_start.image.shape[-2:] == (scale.height, scale.width):
+        return warm_start.around
     return images.resize(warm_start.mask, scale.height, scale.width).clamp(0, 1)
 
 

@@ -46,10 +46,12 @@ class Working:
 @dataclass
 class Start:
     """Where a warm run starts: `image` at the finest scale, `mask` 1 where the content changed (softly),
-    or None when a setting changed and the whole image has work to do."""
+    or None when a setting changed and the whole image has work to do; `around`, the wider region
+    the finest scale moves after a coarser one (None: all of it)."""
     image: torch.Tensor
     gamma: Optional[float]
     mask: Optional[torch.Tensor]
+    around: Optional[torch.Tensor] = None
 
 
 def global_settings(settings):

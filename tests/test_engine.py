@@ -251,7 +251,9 @@ def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
         starts.WARM_HALF, starts.WARM_FINE]
     half = starts.moving(warm_scales[0], start)
     assert half is not None and 0 < float(half.mean()) < 0.1 and float(half[..., -1, -1]) == 0.0
-    assert starts.moving(warm_scales[1], start) is None       # the finest scale moves everything
+    fine = starts.moving(warm_scales[1], start)   # the finest scale: a wider region around the stroke, not all
+    assert fine is not None and float(half.mean()) < float(fine.mean()) < 0.5 and float(fine[..., -1, -1]) == 0.0
+    assert bool((fine >= start.mask).all())
     _, start = starts.warm_start_of(previous, scales, stroked, 1.0, dict(settings, strength=65), 1.0)
     assert start is not None and start.mask is None and starts.moving(warm_scales[0], start) is None
     # A stronger style starts further from the content, a weaker one nearer, none at the content.
