@@ -133,9 +133,12 @@ def style_images(document: Any, content_node: Any, items: Optional[StyleNodes]) 
     return [name for name, _, _ in exported], [{"image": image, "weight": w} for _, image, w in exported]
 
 
-def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], **settings: Any) -> Dict[str, Any]:
+def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes], *, read_content: bool = True,
+            **settings: Any) -> Dict[str, Any]:
     """Everything a job needs, read from Krita: content and style images, settings, the area and the name.
 
+    read_content=False checks the content but does not export it ("content" is None): live mode keeps
+    its own copy at the working size, and a big layer's export holds Krita for seconds.
     Raises Busy, LayerError, BackendMissing or ValueError (bad setting) with a readable message.
     """
     ctl = controller()
@@ -147,7 +150,11 @@ def prepare(document: Any, content_node: Any, style_nodes: Optional[StyleNodes],
     merged = check_settings(dict(config.job_settings(), **settings))
     names, images = style_images(document, content_node, style_nodes)
     rect, mask = layers.work_area(document, content_node, config.read("feather"))
-    content, rect = layers.export(content_node, rect)
+    content = None
+    if read_content:
+        content, rect = layers.export(content_node, rect)
+    else:
+        layers.check_area(content_node, rect)
     ctl.backend()   # a missing backend says so before any layer is made
     return {"content": content, "styles": images, "settings": merged, "rect": rect, "mask": mask,
             "name": "%s \u00d7 %s" % (content_node.name(), ", ".join(names))}

@@ -150,16 +150,21 @@ def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
     if node is None:
         raise LayerError("No layer is selected.")
     rect = QRect(rect) if rect is not None else node.bounds()
-    if rect.isEmpty():
-        raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
-    if rect.width() > MAX_SIDE or rect.height() > MAX_SIDE or rect.width() * rect.height() > MAX_PIXELS:
-        raise LayerError("Layer %s is %dx%d px; krita-nst takes up to %d megapixels and %d px on a side: select "
-                         "a part of it." % (describe(node), rect.width(), rect.height(), MAX_PIXELS >> 20, MAX_SIDE))
+    check_area(node, rect)
     data = bytes(_reader(node)(rect.x(), rect.y(), rect.width(), rect.height()))
     if not _srgb8(node):
         data = _to_srgb8(data, rect.width(), rect.height(), (node.colorModel(), node.colorDepth(),
                                                              node.colorProfile()))
     return Image(rect.width(), rect.height(), "BGRA8", data), QRect(rect)
+
+
+def check_area(node: Any, rect: Any) -> None:
+    """LayerError unless rect of node has pixels and is not too big to stylise."""
+    if rect.isEmpty():
+        raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
+    if rect.width() > MAX_SIDE or rect.height() > MAX_SIDE or rect.width() * rect.height() > MAX_PIXELS:
+        raise LayerError("Layer %s is %dx%d px; krita-nst takes up to %d megapixels and %d px on a side: select "
+                         "a part of it." % (describe(node), rect.width(), rect.height(), MAX_PIXELS >> 20, MAX_SIDE))
 
 
 def _to_srgb8(data: bytes, width: int, height: int, space: Tuple[str, str, str]) -> bytes:

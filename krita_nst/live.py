@@ -73,10 +73,13 @@ class LiveSession(QObject):
     def __init__(self, document: Any, content: Any, styles: List[Any]) -> None:
         """styles: what api.prepare takes (style sources, nodes)."""
         super().__init__()
+        started = time.perf_counter()
+        # The worst of each kind of step on the UI thread, in ms.
+        self.blocks_ms = {"turn_on": 0.0, "poll": 0.0, "update": 0.0, "write": 0.0}
         self.document, self.content, self.styles = document, content, styles
         self.sources = api.sources_of(styles)
         self.key = "live:" + layers.node_id(content)
-        first = api.prepare(document, content, styles)   # checks everything before a layer is made
+        first = api.prepare(document, content, styles, read_content=False)   # checks all before a layer is made
         self.rect, self.mask = first["rect"], first["mask"]
         self.layer = layers.ResultLayer(document, content, first["name"] + MARK, self.rect, self.mask)
         self._size: Any = (None, 0)
@@ -88,7 +91,6 @@ class LiveSession(QObject):
         self.job: Optional[Job] = None
         self.active = True
         self.updates, self.latencies = 0, []   # type: ignore[var-annotated]
-        self.blocks_ms = {"poll": 0.0, "update": 0.0, "write": 0.0}   # the worst of each, on the UI thread
         self._seen: Any = None        # the state last polled
         self._done: Any = None        # the state the live layer shows (or is being made to show)
         self._changed_at = time.monotonic()
@@ -99,6 +101,7 @@ class LiveSession(QObject):
         self._still.timeout.connect(self._update)
         self._poll.start(POLL_MS)
         self._tick()
+        self.note_block(time.perf_counter() - started, "turn_on")   # the checks, the style's export, a first pass
 
     def note_block(self, seconds: float, kind: str) -> None:
         self.blocks_ms[kind] = max(self.blocks_ms[kind], seconds * 1000.0)

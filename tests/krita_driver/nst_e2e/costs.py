@@ -36,6 +36,8 @@ def scenario_costs():
         "export the content (to 8-bit sRGB)": _best_ms(lambda: layers.export(content, rect), 2),
         "export the style layer": _best_ms(lambda: layers.export(style), 2),
         "prepare a job (both, and the checks)": _best_ms(lambda: api().prepare(doc, content, [style], size=256), 1),
+        "... without the content's export (live mode's turn-on)": _best_ms(
+            lambda: api().prepare(doc, content, [style], size=256, read_content=False), 1),
         "write a full-size result (setPixelData + refreshProjection)": _best_ms(lambda: target.write(job["content"]),
                                                                                  2),
         "write a 256 px live result over it": _best_ms(lambda: target.write(kept_image), 2),
