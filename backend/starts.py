@@ -4,7 +4,7 @@ import torch
 
 from . import images
 from .plan import Scale
-from .warm import Start, changed_mask, global_settings, rebalanced, start_image
+from .warm import Start, changed, global_settings, grown, rebalanced, start_image
 
 # A warm run: WARM_HALF steps at half size, then WARM_FINE at the finest scale (~1/4 of a cold run's
 # time at 512 px).  After a brush stroke the half-size steps move only the changed region (grown by
@@ -42,7 +42,9 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
         previous = rebalanced(previous, beta, previous_beta)
     scaled = images.resize(content, top.height, top.width)
     grow = repaint_margin(top.height, top.width)
-    image, mask = start_image(previous, scaled, grow, grow)
+    changes = changed(previous.content, scaled)
+    mask = grown(changes, grow, grow)
+    image = start_image(previous, scaled, mask)
     if previous.settings != global_settings(settings):
         mask = None                                        # a new balance everywhere, not a local change
     gamma = previous.gamma and previous.gamma / (1 + beta)   # stored per unit of loss weight
@@ -52,7 +54,7 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     warm_scales = [Scale(half.height, half.width, WARM_HALF, half.style_sizes),
                    Scale(top.height, top.width, WARM_FINE, top.style_sizes)]
     gamma = gamma and gamma / 2   # the inverse curvature goes as the square root of the pixels
-    around = None if mask is None else changed_mask(previous.content, scaled, AROUND * grow, grow)
+    around = None if mask is None else grown(changes, AROUND * grow, grow)
     return warm_scales, Start(image, gamma, mask, around)
 
 

@@ -115,15 +115,24 @@ class Memory:
         return len(self._runs)
 
 
-def changed_mask(old, new, grow, soften):
-    """1 where the content changed, grown by `grow` px and faded out over `soften` px more (1x1xHxW)."""
-    changed = ((new - old).abs().amax(1, keepdim=True) > CHANGED).float()
+def changed(old, new):
+    """1 where the content changed by more than CHANGED in any channel, else 0 (1x1xHxW)."""
+    return ((new - old).abs().amax(1, keepdim=True) > CHANGED).float()
+
+
+def grown(mask, grow, soften):
+    """A 0/1 mask grown by `grow` px, then faded out over 2 x `soften` px more (1 within `grow`)."""
     if grow:
-        changed = F.max_pool2d(changed, 2 * grow + 1, stride=1, padding=grow)
+        mask = F.max_pool2d(mask, 2 * grow + 1, stride=1, padding=grow)
     if soften:
-        changed = F.avg_pool2d(F.max_pool2d(changed, 2 * soften + 1, stride=1, padding=soften),
-                               2 * soften + 1, stride=1, padding=soften, count_include_pad=False)
-    return changed
+        mask = F.avg_pool2d(F.max_pool2d(mask, 2 * soften + 1, stride=1, padding=soften),
+                            2 * soften + 1, stride=1, padding=soften, count_include_pad=False)
+    return mask
+
+
+def changed_mask(old, new, grow, soften):
+    """1 where the content changed, grown and faded out as `grown` does (1x1xHxW)."""
+    return grown(changed(old, new), grow, soften)
 
 
 def rebalanced(previous: Working, beta, previous_beta) -> Working:
@@ -135,12 +144,11 @@ def rebalanced(previous: Working, beta, previous_beta) -> Working:
     return Working(previous.content, result, previous.gamma, previous.settings, previous.grams)
 
 
-def start_image(previous: Working, content, grow, soften):
-    """The previous result with the content's changes carried in, blended in softly where it changed.
+def start_image(previous: Working, content, mask):
+    """The previous result with the content's changes carried in, blended in by `mask` (soft, 1 where it changed).
 
     Where the content changed the start is the previous result shifted by the content's change (so
     the new paint shows, with the old stylisation's texture over it); elsewhere it is the previous result.
     Starting from the new content there instead was measured worse on both distances.
     """
-    mask = changed_mask(previous.content, content, grow, soften)
-    return (previous.result + mask * (content - previous.content)).clamp(0, 1), mask
+    return (previous.result + mask * (content - previous.content)).clamp(0, 1)
