@@ -63,8 +63,8 @@ def check_full_scenario(results, out):
         # One new layer, right above the content layer, with the content's bounds.
         assert run["result_index"] == run["content_index"] + 1, run["layers"]
         assert run["bounds_match"]
-        # Live: the layer changed at least twice during the run.
-        assert len({p["hash"] for p in run["previews"]}) >= 2, run["previews"]
+        # Live: the layer changed at least twice during the run (its previews, then the result).
+        assert run["previews"] and len({p["hash"] for p in run["previews"]} | {run["result_hash"]}) >= 2, run
         result = Image.open(out / ("%s.png" % how))
         assert result.size == content.size
         before, after = style_distance(content, style), style_distance(result, style)

@@ -86,6 +86,8 @@ def watch(job, record):
         record["previews"].append({"step": step, "t": now - record["started"], "at": now,
                                    "hash": digest(job.layer)})
     job.preview.connect(on_preview)
+    # The result is the layer's last change: a short run's previews may be spaced out (job.PREVIEW_SPACING).
+    job.finished.connect(lambda _node: record.update(result_hash=digest(job.layer)))
 
 def start_document(content_file="chelsea.png", size=(451, 300)):
     app = Krita.instance()
