@@ -4,6 +4,7 @@ Krita 5.1 is the host's; 5.2, 5.3 and 6.0 are Debian's packages in root file sys
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -77,8 +78,9 @@ def check_full_scenario(results, out):
     assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
     assert cancel["cancel_seconds"] < 10
     assert "krita-nst %s in Krita %s" % (__version__, results["versions"]["krita"]) in results["plugin_log"]
-    # Before a run: the working size and a time learned from the runs so far; during one: an ETA.
-    assert all(e.startswith("Works at 160x106 px, about ") and " s on cpu" in e for e in results["docker_estimate"]), \
+    # Before a run: the working size and a time learned from the runs so far (seconds or, on a slow or
+    # busy machine, minutes); during one: an ETA.
+    assert all(re.match(r"Works at 160x106 px, about \d+ (s|min) on cpu", e) for e in results["docker_estimate"]), \
         results["docker_estimate"]
     assert all(" left" in s for s in cancel["docker_status"]), cancel["docker_status"]
     # kritarc changed by a script: the docker shows the new values.
