@@ -11,7 +11,8 @@ from .warm import Start, changed, global_settings, grown, rebalanced, start_imag
 # 1/REPAINT of the longest side), and the finest scale starts there as a cold run's does and moves
 # only that region grown AROUND times as far: the rest keeps the previous result, and L-BFGS's
 # few steps go to the stroke.  After a change of a global setting (warm.GLOBAL_SETTINGS) both
-# scales move everything.  Measured with benchmarks/iterate.py (docs/benchmark.md).
+# scales move everything, and so do they when nothing changed (the run refines the last result).
+# Measured with benchmarks/iterate.py (docs/benchmark.md).
 WARM_FINE = 6
 WARM_HALF = 10
 REPAINT = 42
@@ -45,8 +46,10 @@ def warm_start_of(previous, scales, content, beta, settings, previous_beta):
     changes = changed(previous.content, scaled)
     mask = grown(changes, grow, grow)
     image = start_image(previous, scaled, mask)
-    if previous.settings != global_settings(settings):
-        mask = None                                        # a new balance everywhere, not a local change
+    if previous.settings != global_settings(settings) or not changes.any():
+        # A new balance everywhere, not a local change; or nothing changed at all: the whole picture goes
+        # on from where the last run stopped (a re-run refines it, not copies it).
+        mask = None
     gamma = previous.gamma and previous.gamma / (1 + beta)   # stored per unit of loss weight
     if not (WARM_HALF and len(scales) > 1):   # a small image: the half-size steps' time at the finest scale
         return [Scale(top.height, top.width, WARM_FINE + WARM_HALF // 4, top.style_sizes)], Start(image, gamma, mask)

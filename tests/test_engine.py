@@ -232,6 +232,15 @@ def test_the_default_warm_run_paints_a_stroke_in_the_style_from_kept_style_targe
     assert c_warm < 1.05 * c_cold and s_warm < 1.05 * s_cold, ((c_warm, s_warm), (c_cold, s_cold))
 
 
+def test_a_re_run_with_nothing_changed_goes_on_from_the_last_result(vgg, runtime, pair):
+    # It used to move nothing (the changed region was empty): a wait for a copy of the last result.
+    content, style = pair
+    first, first_steps = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=20)
+    again, steps = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=20, previous=first.working)
+    assert again.warm and not torch.equal(again.working.result, first.working.result)
+    assert steps[-1].losses["total"] < first_steps[-1].losses["total"], (first_steps[-1].losses, steps[-1].losses)
+
+
 def test_a_warm_start_needs_the_same_working_size(vgg, runtime, pair):
     content, style = pair
     first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4)
@@ -260,6 +269,8 @@ def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
     assert bool((fine >= start.mask).all())
     _, start = starts.warm_start_of(previous, scales, stroked, 1.0, dict(settings, strength=65), 1.0)
     assert start is not None and start.mask is None and starts.moving(warm_scales[0], start) is None
+    _, start = starts.warm_start_of(previous, scales, content, 1.0, settings, 1.0)   # nothing changed: all of it
+    assert start is not None and start.mask is None and starts.moving(warm_scales[1], start) is None
     # A stronger style starts further from the content, a weaker one nearer, none at the content.
     for beta, scale in ((4.0, 4.0 ** warm.REBALANCE), (0.25, 0.25 ** warm.REBALANCE), (0.0, 0.0)):
         moved = warm.rebalanced(previous, beta, 1.0).result
