@@ -3,11 +3,12 @@
 Krita has no pixel-change signal for Python, so a timer polls checksums of the content's pixels (a
 band of rows at a time on a big layer: scan.py), the style and the settings; when they change and
 then stay still for DEBOUNCE_MS, the live layer is re-stylised at `live_size`, warm from its last
-result (the backend keeps it per key).  An update overtaken by new strokes is cancelled.  The UI
-thread only polls, sends a job and writes finished results; the time each takes is measured
-(`max_block_ms`).  A big layer is never read or converted whole for an update: the scan's own reads
-keep the content at the working size, and the style is read once (again when it changes).  The
-content layer is never written.
+result (the backend keeps it per key).  An update overtaken by new strokes is cancelled.  After a
+change of settings one more update follows, from where the first left off (a warm run goes only
+part of the way to a new balance).  The UI thread only polls, sends a job and writes finished
+results; the time each takes is measured (`max_block_ms`).  A big layer is never read or converted
+whole for an update: the scan's own reads keep the content at the working size, and the style is
+read once (again when it changes).  The content layer is never written.
 """
 
 import logging
@@ -93,6 +94,8 @@ class LiveSession(QObject):
         self.updates, self.latencies = 0, []   # type: ignore[var-annotated]
         self._seen: Any = None        # the state last polled
         self._done: Any = None        # the state the live layer shows (or is being made to show)
+        self._shown_settings: Any = None   # the settings of the last finished update
+        self._refine = False          # one more update of the same state is due (after a change of settings)
         self._changed_at = time.monotonic()
         self._poll = QTimer(self)
         self._poll.timeout.connect(self._tick)
@@ -148,7 +151,7 @@ class LiveSession(QObject):
             self.note_block(time.perf_counter() - started, "update")
 
     def _start_update(self) -> None:
-        if not self.active or self._seen == self._done:
+        if not self.active or (self._seen == self._done and not self._refine):
             return
         ctl = api.controller()
         if self.job is not None and self.job.running():
@@ -169,7 +172,7 @@ class LiveSession(QObject):
             return
         self.job = ctl.submit(content, images, settings, _LiveTarget(self.layer, self), self.name + MARK,
                               key=self.key)
-        self._done = state
+        self._done, self._refine = state, False
         self.job.finished.connect(self._finished)
         self.job.ended.connect(self._ended)
 
@@ -188,6 +191,11 @@ class LiveSession(QObject):
         return self._styles[1]
 
     def _finished(self, _node: Any) -> None:
+        # A warm update reaches a new strength (or another setting) only part of the way: the next, with
+        # nothing changed, goes on from there (docs/benchmark.md: style within 2-3 % of a cold run's).
+        settings = self._done[1] if self._done is not None else None
+        self._refine = self._shown_settings is not None and settings != self._shown_settings
+        self._shown_settings = settings
         self.updates += 1
         self.latencies.append(time.monotonic() - self._changed_at)
         self.updated.emit(self.latencies[-1])
@@ -196,7 +204,7 @@ class LiveSession(QObject):
         job = self.job
         if job is not None and job.state != "done":
             self._done = None                  # not shown: the next update redoes it
-        if self.active and self._seen != self._done:
+        if self.active and (self._seen != self._done or self._refine):
             self._still.start(0 if job is not None and job.state == "cancelled" else DEBOUNCE_MS)
 
     def stop(self, why: str = "", quiet: bool = False) -> None:

@@ -228,6 +228,8 @@ def test_live_mode_follows_the_brush_and_leaves_a_normal_layer(tmp_path, krita):
     inside = change[110:155, 330:430].mean()
     outside = np.concatenate([change[:, :300].ravel(), change[190:, :].ravel()]).mean()
     assert inside > 4 * outside and inside > 20, (inside, outside)
+    # A new strength: two updates (the second goes on from the first), each changing the layer, then quiet.
+    assert live["new_strength"] == {"updates": 2, "distinct_layers": 2}, live["new_strength"]
     assert live["off_seconds"] < 10 and not live["checked_after_off"] and live["live_after_off"]
     assert live["name_off"] == "Content \u00d7 Style", "turning live mode off leaves a normal layer"
     assert live["content_at_end"] == live["content_after_strokes"], "live mode wrote the content layer"

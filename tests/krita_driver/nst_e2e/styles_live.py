@@ -65,6 +65,15 @@ def scenario_live():
     if CANVAS == DEFAULT_CANVAS:   # the pictures the test compares
         save_png(layer, "live_after.png")
     record["content_after_strokes"] = digest(content)
+    # A new strength: an update, then one more from where it left off, then none while nothing changes.
+    yield wait(lambda: not api().busy(), 60, "the live layer idle")
+    done, shown = session.updates, []
+    session.updated.connect(lambda _seconds: shown.append(digest(layer)))
+    app.writeSetting("krita_nst", "strength", "65")
+    yield wait(lambda: session.updates >= done + 2, 120, "an update and one more after a new strength")
+    quiet_from = time.monotonic()
+    yield wait(lambda: time.monotonic() - quiet_from > 3, 10, "3 s with nothing changed")
+    record["new_strength"] = {"updates": session.updates - done, "distinct_layers": len(set(shown))}
     # A second stroke, and live mode turned off while its update runs: cancelled, a normal layer left.
     first_job = session.job
     stroke(doc, content, 40, 40, 80, 40, (255, 0, 0, 255))
