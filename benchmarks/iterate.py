@@ -4,8 +4,9 @@
 
 For each pair, through jobs.run with a key and a warm.Memory (the server's path): a cold run; a
 warm re-run after a brush stroke over ~5 % of the layer (a thick coloured polyline painted into the
-content); warm re-runs after a strength change (50 -> 65, 50 -> 35).  Each warm run is compared
-with a cold run of the same job (the stroked content; strength 65 or 35): wall time over the first
+content); warm re-runs after a strength change (50 -> 65, 50 -> 35), each followed by the same
+job again (what live mode sends once the artist stays idle after a new setting).  Each warm run is
+compared with a cold run of the same job (the stroked content; strength 65 or 35): wall time over the first
 cold run's, and both distances of backend/quality.py in % against that cold run's.  A cold run with
 the stroke 2/255 redder shows how far the yardstick moves for the same job.  One more row, no run:
 the cold run's own rendering of the stroke pasted into the first cold result where the content
@@ -112,7 +113,9 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
         ("cold, strength 35", content, rgb, weak, None, None),
         ("warm after a stroke over %.1f %%" % (100 * covered), stroked, stroked_rgb, base, "key", 1),
         ("warm after strength 50 -> 65", content, rgb, strong, "key", 3),
+        ("... again, nothing changed (live mode's second update)", content, rgb, strong, "key", 3),
         ("warm after strength 50 -> 35", content, rgb, weak, "key", 4),
+        ("... again, nothing changed (live mode's second update)", content, rgb, weak, "key", 4),
     ]
     results, outputs, after_cold = [], [], memory
     for label, wire_content, target, settings, key, ref in jobs_to_run:
