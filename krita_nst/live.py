@@ -191,11 +191,6 @@ class LiveSession(QObject):
         return self._styles[1]
 
     def _finished(self, _node: Any) -> None:
-        # A warm update reaches a new strength (or another setting) only part of the way: the next, with
-        # nothing changed, goes on from there (docs/benchmark.md: style within 2-3 % of a cold run's).
-        settings = self._done[1] if self._done is not None else None
-        self._refine = self._shown_settings is not None and settings != self._shown_settings
-        self._shown_settings = settings
         self.updates += 1
         self.latencies.append(time.monotonic() - self._changed_at)
         self.updated.emit(self.latencies[-1])
@@ -204,6 +199,13 @@ class LiveSession(QObject):
         job = self.job
         if job is not None and job.state != "done":
             self._done = None                  # not shown: the next update redoes it
+        elif job is not None:
+            # A warm update reaches a new strength (or another setting) only part of the way: the next, with
+            # nothing changed, goes on from there (docs/benchmark.md: style within 2-3 % of a cold run's).
+            # Decided here, not in _finished: a job says it ended before it says it finished.
+            settings = self._done[1] if self._done is not None else None
+            self._refine = self._shown_settings is not None and settings != self._shown_settings
+            self._shown_settings = settings
         if self.active and (self._seen != self._done or self._refine):
             self._still.start(0 if job is not None and job.state == "cancelled" else DEBOUNCE_MS)
 
