@@ -6,9 +6,9 @@ For each pair, through jobs.run with a key and a warm.Memory (the server's path)
 warm re-run after a brush stroke over ~5 % of the layer (a thick coloured polyline painted into the
 content); warm re-runs after a strength change (50 -> 65, 50 -> 35), each followed by the same
 job again (what live mode sends once the artist stays idle after a new setting).  Each warm run is
-compared with a cold run of the same job (the stroked content; strength 65 or 35): wall time over the first
-cold run's, and both distances of backend/quality.py in % against that cold run's.  A cold run with
-the stroke 2/255 redder shows how far the yardstick moves for the same job.  One more row, no run:
+compared with a cold run of the same job (the stroked content; strength 65 or 35): wall time over
+the first cold run's, and both distances of backend/quality.py in % against that cold run's.  A
+cold run with the stroke 2/255 redder shows how far the yardstick moves for the same job.  One more row, no run:
 the cold run's own rendering of the stroke pasted into the first cold result where the content
 changed (the warm run's soft mask): what an update that keeps the unchanged pixels measures even
 with the cold run's own stroke.
