@@ -120,13 +120,20 @@ def changed(old, new):
     return ((new - old).abs().amax(1, keepdim=True) > CHANGED).float()
 
 
+def _box(pool, mask, radius, **options):
+    """pool over a (2 radius + 1)-square window, as a column pass then a row pass: the same values, and
+    O(radius) a pixel instead of O(radius²) (a square 73 px max pool at 512x512 took 0.9 s on 2 cores)."""
+    size = 2 * radius + 1
+    mask = pool(mask, (size, 1), stride=1, padding=(radius, 0), **options)
+    return pool(mask, (1, size), stride=1, padding=(0, radius), **options)
+
+
 def grown(mask, grow, soften):
     """A 0/1 mask grown by `grow` px, then faded out over 2 x `soften` px more (1 within `grow`)."""
     if grow:
-        mask = F.max_pool2d(mask, 2 * grow + 1, stride=1, padding=grow)
+        mask = _box(F.max_pool2d, mask, grow)
     if soften:
-        mask = F.avg_pool2d(F.max_pool2d(mask, 2 * soften + 1, stride=1, padding=soften),
-                            2 * soften + 1, stride=1, padding=soften, count_include_pad=False)
+        mask = _box(F.avg_pool2d, _box(F.max_pool2d, mask, soften), soften, count_include_pad=False)
     return mask
 
 

@@ -277,19 +277,6 @@ def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
         assert torch.allclose(moved, (before + scale * (previous.result - before)).clamp(0, 1))
 
 
-def test_warm_memory_keeps_the_last_four_threads_and_checks_styles():
-    memory = warm.Memory()
-    image = torch.rand(1, 3, 8, 8)
-    for key in "abcde":
-        memory.remember(key, "styles", warm.Working(image, image, 1.0))
-    assert len(memory) == 4 and memory.recall("a", "styles") is None
-    kept = memory.recall("e", "styles")
-    assert kept is not None and (kept.result - image).abs().max() <= 0.5 / 255 + 1e-6
-    assert memory.recall("e", "other styles") is None and memory.recall(None, "styles") is None
-    with pytest.raises(InputError, match="key"):
-        warm.check_key("x" * 201)
-
-
 def test_a_small_layer_is_worked_at_its_own_size_and_previews_come_by_time(vgg, runtime, pair, monkeypatch):
     content, style = pair
     small = images.resize(content, 150, 200)
