@@ -130,10 +130,10 @@ def _box(pool, mask, radius, **options):
 
 def grown(mask, grow, soften):
     """A 0/1 mask grown by `grow` px, then faded out over 2 x `soften` px more (1 within `grow`)."""
-    if grow:
-        mask = _box(F.max_pool2d, mask, grow)
+    if grow + soften:   # one max pool: a square grown by grow, then by soften, is one grown by both
+        mask = _box(F.max_pool2d, mask, grow + soften)
     if soften:
-        mask = _box(F.avg_pool2d, _box(F.max_pool2d, mask, soften), soften, count_include_pad=False)
+        mask = _box(F.avg_pool2d, mask, soften, count_include_pad=False)
     return mask
 
 

@@ -22,6 +22,7 @@ HOST = "5.1"
 ROOTS = ("5.3", "6.0", "5.2")     # the ones CI proves, newest Krita 5 and 6 first
 SCREEN = "-screen 0 1400x1000x24"
 NO_DISPLAY = "could not connect to display"   # Qt's words when the X server is not there
+XVFB_LOG = "xvfb.log"   # in the output folder: Xvfb's own messages, shown when Krita found no display
 # Under load Krita was seen starting before Xvfb took connections ("could not connect to display"):
 # wait until the display answers, then start Krita.
 KRITA = ('for i in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done; '
@@ -103,7 +104,7 @@ class Profile:
             stderr = self._start(out, env, timeout)
         results_file = out / "results.json"
         if not results_file.exists():
-            log = out / "xvfb.log"
+            log = out / XVFB_LOG
             xvfb = log.read_text(errors="replace")[-2000:] if NO_DISPLAY in stderr and log.exists() else ""
             raise AssertionError("the driver wrote no results; Krita %s said:\n%s%s"
                                  % (self.krita, stderr[-4000:], xvfb and "\nXvfb said:\n" + xvfb))
@@ -115,7 +116,7 @@ class Profile:
     def _start(self, out: Path, env: Dict[str, str], timeout: int) -> str:
         """Krita under a fresh Xvfb, then the leftover-backend check into `out`; what they wrote to stderr."""
         leftovers = [os.path.join(REPO, "tests", "leftovers.py"), str(out)]
-        xvfb_log = str(out / "xvfb.log")   # Xvfb's own messages, shown when Krita found no display
+        xvfb_log = str(out / XVFB_LOG)
         if self.krita == HOST:
             env = dict(os.environ, PATH=_plain_path(), **env)
             for name in ("PYTHONHOME", "VIRTUAL_ENV"):
