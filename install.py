@@ -12,17 +12,19 @@ Idempotent: run it again after pulling a new version.  Standard library only.
 """
 
 import argparse
+import ast
 import hashlib
-import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from typing import Dict, List, Optional
+
+from krita_nst.core import backends  # standard library only: the plugin's own parsing of its settings
+from krita_nst.core.version import VERSION
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = "krita_nst"
@@ -154,10 +156,19 @@ def sha256(path):
 
 # --- the plugin ---------------------------------------------------------------------------------
 
-def plugin_version(folder: str = os.path.join(ROOT, PLUGIN)) -> str:
-    with open(os.path.join(folder, "__init__.py"), encoding="utf-8") as f:
-        found = re.search(r'^__version__ = "([^"]+)"', f.read(), re.M)
-    return found.group(1) if found else "unknown"
+def installed_version(folder: str) -> str:
+    """The release of a plugin copy already in Krita (maybe older than this one): its core/version.py read
+    as Python source, not run ("unknown" for a copy from before that file)."""
+    try:
+        with open(os.path.join(folder, "core", "version.py"), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return "unknown"
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["VERSION"] \
+                and isinstance(node.value, ast.Constant):
+            return str(node.value.value)
+    return "unknown"
 
 
 def plugin_files() -> List[str]:
@@ -166,14 +177,16 @@ def plugin_files() -> List[str]:
     for name in sorted(os.listdir(os.path.join(ROOT, PLUGIN))):
         if name.endswith((".py", ".action", ".html")):
             files.append(os.path.join(PLUGIN, name))
-    gallery = os.path.join(PLUGIN, "gallery")   # the bundled public-domain style paintings
-    files += [os.path.join(gallery, name) for name in sorted(os.listdir(os.path.join(ROOT, gallery)))]
+    for folder in ("core", "gallery"):   # the shared core; the bundled public-domain style paintings
+        path = os.path.join(PLUGIN, folder)
+        files += [os.path.join(path, name) for name in sorted(os.listdir(os.path.join(ROOT, path)))
+                  if name != "__pycache__" and not name.endswith(".pyc")]
     return files
 
 
 def make_zip(out_dir: str) -> str:
     """The plugin as Krita's Tools > Scripts > Import Python Plugin from File... takes it."""
-    path = os.path.join(out_dir, "%s-%s.zip" % (PLUGIN, plugin_version()))
+    path = os.path.join(out_dir, "%s-%s.zip" % (PLUGIN, VERSION))
     os.makedirs(out_dir, exist_ok=True)
     with zipfile.ZipFile(path + ".part", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr(PLUGIN + "/", b"")   # Krita's importer finds the plugin by its folder entry
@@ -188,7 +201,7 @@ def install_plugin(krita_dir: str, kritarc: str, python: str) -> None:
     target = os.path.join(pykrita, PLUGIN)
     if os.path.isdir(target) and not os.path.exists(os.path.join(target, "backend.json")):
         say("found krita-nst %s already in Krita (imported from its zip): connecting it to this backend"
-            % plugin_version(target))
+            % installed_version(target))
     if os.path.isdir(target):
         shutil.rmtree(target)
     shutil.copytree(os.path.join(ROOT, PLUGIN), target,
@@ -216,17 +229,8 @@ def uninstall(krita_dir, kritarc):
         % (krita_dir, ROOT))
 
 
-def load_backends():
-    """krita_nst/backends.py (standard library only), which parses the `backend` setting for the plugin."""
-    spec = importlib.util.spec_from_file_location("krita_nst_backends", os.path.join(ROOT, PLUGIN, "backends.py"))
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def use_remote(spec: str, options: Optional[str], krita_dir: str, kritarc: str, python: str) -> int:
     """The plugin here, its backend where `spec` says: kritarc's [krita_nst] backend (and ssh_options)."""
-    backends = load_backends()
     try:
         remote = backends.parse(spec, options or "")
     except backends.BadSpec as exc:

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any, Dict
 
-from krita_nst.settings import SETTINGS
+from krita_nst.core.settings import SETTINGS
 
 
 def _add_settings(parser):

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
-from krita_nst.settings import check_settings
+from krita_nst.core.settings import check_settings
 
 from . import color, images, losses
 from .device import Runtime

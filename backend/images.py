@@ -1,12 +1,12 @@
 """Pixels in and out: wire images and image files to float tensors and back."""
 
 import io
-from typing import Tuple
 
 import torch
 import torch.nn.functional as F
 
-from krita_nst.wire import FORMATS, PNG, RAW, Image
+from krita_nst.core.sizes import fit
+from krita_nst.core.wire import FORMATS, PNG, RAW, Image
 
 # zlib level 1: on 4096 px images 4x faster to write than the default and only ~25 % bigger; over a
 # 50 Mbit/s link the smaller file would not pay back the time (docs/remote.md).
@@ -87,13 +87,8 @@ def resize(image, height, width):
 def scale_to(image, longest):
     """The image resized so that its longest side is `longest`."""
     height, width = image.shape[-2:]
-    return resize(image, *fit(height, width, longest))
-
-
-def fit(height: int, width: int, longest: int) -> Tuple[int, int]:
-    """The size with the same aspect ratio whose longest side is `longest` (each side at least 1)."""
-    scale = longest / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
+    w, h = fit(width, height, longest)
+    return resize(image, h, w)
 
 
 def load_file(path: str) -> Image:

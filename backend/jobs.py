@@ -4,8 +4,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
-from krita_nst.settings import check_settings
-from krita_nst.wire import ENCODINGS, MAX_PIXELS, RAW, Image
+from krita_nst.core.settings import check_settings
+from krita_nst.core.wire import ENCODINGS, MAX_PIXELS, RAW, Image
 
 from . import device, engine, images, warm
 from .device import Runtime

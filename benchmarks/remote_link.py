@@ -24,10 +24,11 @@ import ssh_server  # noqa: E402
 
 from backend import images  # noqa: E402
 from helpers import sample  # noqa: E402
-from krita_nst import backends, pixels  # noqa: E402
+from krita_nst import pixels  # noqa: E402
 from krita_nst.controller import Controller  # noqa: E402
+from krita_nst.core import backends  # noqa: E402
+from krita_nst.core.wire import Image  # noqa: E402
 from krita_nst.qt import QCoreApplication  # noqa: E402
-from krita_nst.wire import Image  # noqa: E402
 
 SETTINGS = {"size": 64, "steps": 2, "preview_every": 1000}
 MOSAIC = ("starry_night_google.jpg", "the_scream.jpg", "great_wave_hokusai.jpg", "coffee.png")

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from backend import images  # noqa: E402
 from helpers import child_env, sample  # noqa: E402
-from krita_nst import backends, wire  # noqa: E402
+from krita_nst.core import backends, wire  # noqa: E402
 
 PAIRS = [("chelsea.png", "starry_night_google.jpg"), ("astronaut.png", "the_scream.jpg"),
          ("coffee.png", "udnie_picabia.jpg"), ("rocket.jpg", "great_wave_hokusai.jpg")]

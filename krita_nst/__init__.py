@@ -1,18 +1,14 @@
 """krita-nst: neural style transfer for Krita.
 
-Inside Krita this only registers the extension (actions) and the docker.  Outside Krita (the
-backend imports `krita_nst.wire` and `krita_nst.settings`) nothing Krita-specific is imported.
+Register-only: inside Krita this adds the extension (actions) and the docker; anywhere else (the
+backend, install.py and the tests import `krita_nst.core`) it does nothing.
 """
 
-__version__ = "0.2.0"   # the release: the plugin and the backend of one checkout share it
+import importlib.util
 
-try:
+if importlib.util.find_spec("krita") is not None:   # inside Krita
     import krita
-    IN_KRITA = True
-except ImportError:  # imported by the backend or the tests
-    IN_KRITA = False
 
-if IN_KRITA:
     from .docker import DOCKER_ID, StyleDocker
     from .extension import StyleExtension
 

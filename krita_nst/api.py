@@ -14,10 +14,10 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 from . import actions, config, layers, styles
 from .config import BackendMissing
 from .controller import Busy, Controller
+from .core.settings import check_settings
 from .estimate import describe as describe_time
 from .job import Job
 from .layers import LayerError
-from .settings import check_settings
 
 __all__ = ["stylize", "busy", "current_job", "cancel", "style_nodes", "set_style", "style_sources",
            "set_style_sources", "backend_pid", "controller",

@@ -3,7 +3,8 @@
 import os
 from typing import Any, Optional
 
-from . import __version__, backends, settings, wire
+from .core import backends, settings, wire
+from .core.version import VERSION
 from .decoder import Decoder
 from .qt import QIODevice, QObject, QProcess, QProcessEnvironment, QTimer, pyqtSignal
 from .winjob import KillOnCloseJob
@@ -119,7 +120,7 @@ class BackendClient(QObject):
             self.message.emit(message)
 
     def _mismatch(self, hello: wire.Message) -> str:
-        ours = (__version__, wire.PROTOCOL_VERSION, settings.fingerprint())
+        ours = (VERSION, wire.PROTOCOL_VERSION, settings.fingerprint())
         theirs = (hello.get("backend_version"), hello.get("protocol"), hello.get("settings_schema"))
         if theirs != ours:
             return ("The backend%s is krita-nst %s (protocol %s, settings %s) but this plugin is krita-nst %s "

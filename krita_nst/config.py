@@ -6,8 +6,9 @@ from typing import Any, Dict, Tuple
 
 from krita import Krita
 
-from . import __version__, backends
-from .settings import PLUGIN_SETTINGS, SETTINGS
+from .core import backends
+from .core.settings import PLUGIN_SETTINGS, SETTINGS
+from .core.version import VERSION
 
 KNOWN = {s.name: s for s in SETTINGS + PLUGIN_SETTINGS}
 
@@ -77,7 +78,7 @@ def backend_location() -> backends.Backend:
 def local_backend() -> Tuple[str, str]:
     """(python executable, folder to run `python -m backend` in), as install.py recorded them."""
     hint = ("Install it from krita-nst %s, the release this plugin comes from: in its folder run\n"
-            "    python3 install.py\nthen stylise again (no restart needed)." % __version__)
+            "    python3 install.py\nthen stylise again (no restart needed)." % VERSION)
     try:
         with open(BACKEND_FILE, encoding="utf-8") as f:
             where = json.load(f)

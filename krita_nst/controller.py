@@ -9,8 +9,10 @@ real backend process.
 import itertools
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import backends, estimate, pixels, settings, wire
+from . import estimate, pixels
 from .client import BackendClient
+from .core import backends, settings, wire
+from .core.sizes import working_size
 from .job import Job, ResultTarget
 from .qt import QObject, pyqtSignal
 
@@ -99,7 +101,7 @@ class Controller(QObject):
             encoding = client.backend.transfer
             styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
             job = Job(next(self._ids), target, name, self._send_cancel)
-            w, h = estimate.working_size(content.width, content.height, checked["size"])
+            w, h = working_size(content.width, content.height, checked["size"])
             job.work = (w * h, checked["steps"])
             client.send(wire.JOB, id=job.id, content=pixels.encoded(content, encoding), styles=styles,
                         settings=checked, encoding=encoding, **({"key": key} if key else {}))
@@ -115,7 +117,7 @@ class Controller(QObject):
     def time_estimate(self, width: int, height: int, job_settings: Dict[str, Any],
                       ) -> Tuple[Tuple[int, int], Optional[float]]:
         """(working size, seconds or None) of a run on a width x height area with these settings."""
-        w, h = estimate.working_size(width, height, job_settings["size"])
+        w, h = working_size(width, height, job_settings["size"])
         return (w, h), estimate.seconds(self.speeds, self.device, w * h, job_settings["steps"])
 
     def _learn(self, _node: Any) -> None:

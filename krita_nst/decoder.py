@@ -6,7 +6,7 @@ frame is judged the same on both sides.
 
 from typing import Any, Dict, List, Optional
 
-from . import wire
+from .core import wire
 
 
 class Decoder:

@@ -8,7 +8,9 @@ from typing import Any, Dict
 
 from krita import DockWidget, Krita
 
-from . import actions, api, backends, config, layers
+from . import actions, api, config, layers
+from .core import backends
+from .core.settings import SETTINGS_BY_NAME, Setting
 from .estimate import describe as describe_time
 from .job import Job
 from .qt import (
@@ -25,7 +27,6 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .settings import SETTINGS_BY_NAME, Setting
 from .style_panel import StylePanel
 
 DOCKER_ID = "krita_nst_docker"

@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 from krita import Extension, Krita
 
-from . import __version__, actions, api, config, layers
+from . import actions, api, config, layers
+from .core.version import VERSION
 from .qt import PYQT_VERSION, QT_VERSION, QMessageBox, Qt
 
 log = logging.getLogger("krita_nst")
@@ -100,7 +101,7 @@ def start_log() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    log.info("krita-nst %s in Krita %s (Qt %s, PyQt %s)", __version__, Krita.instance().version(), QT_VERSION,
+    log.info("krita-nst %s in Krita %s (Qt %s, PyQt %s)", VERSION, Krita.instance().version(), QT_VERSION,
              PYQT_VERSION)
 
 

@@ -8,7 +8,7 @@ cancelled, and then never writes again.
 import time
 from typing import Any, Callable, Optional, Protocol
 
-from . import wire
+from .core import wire
 from .pixels import PixelError
 from .qt import QObject, QTimer, pyqtSignal
 

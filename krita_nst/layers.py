@@ -9,10 +9,10 @@ from typing import Any, Iterable, List, Optional, Tuple
 from krita import Krita
 
 from . import scan
-from .estimate import working_size
+from .core.sizes import working_size
+from .core.wire import MAX_PIXELS, Image
 from .pixels import Reduced, checksum, fitted_bands, masked
 from .qt import QColorSpace, QRect
-from .wire import MAX_PIXELS, Image
 
 MAX_SIDE = 16384
 SRGB = "sRGB-elle-V2-srgbtrc.icc"   # Krita's own sRGB profile: what the backend's pixels mean

@@ -16,9 +16,10 @@ import time
 from typing import Any, Dict, List, Optional
 
 from . import api, config, estimate, layers, pixels, styles
+from .core.settings import check_settings
+from .core.sizes import working_size
 from .job import Job
 from .qt import QObject, QTimer, pyqtSignal
-from .settings import check_settings
 
 log = logging.getLogger("krita_nst")
 POLL_MS = 250        # a band of the content layer checksummed this often
@@ -180,7 +181,7 @@ class LiveSession(QObject):
         """The styles' images (`exported` when just read), read again only when the style, its scale or a
         style layer's pixels change, and no bigger than an update can use (4x the working size's
         pixels, x style_scale²)."""
-        w, h = estimate.working_size(self.rect.width(), self.rect.height(), self.size)
+        w, h = working_size(self.rect.width(), self.rect.height(), self.size)
         most = int(4 * w * h * max(1.0, settings["style_scale"]) ** 2)
         key = (repr(self.sources), most,
                [layers.fingerprint(node) for node, _ in styles.nodes(self.document, self.sources)])

@@ -9,8 +9,8 @@ import math
 import zlib
 from typing import Any, Dict, Iterator, Tuple
 
+from .core.wire import PNG, RAW, Image
 from .qt import QBuffer, QByteArray, QColorSpace, QImage, QIODevice, QPainter, Qt
-from .wire import PNG, RAW, Image
 
 # Qt maps PNG "quality" q to zlib level (100 - q) * 9 // 91: 85 is level 1, the fast one the
 # backend writes too (4x faster than the default on 4096 px, ~25 % bigger).

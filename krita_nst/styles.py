@@ -11,9 +11,9 @@ import os
 from typing import Any, Dict, List, Tuple
 
 from . import layers
+from .core.wire import Image
 from .pixels import PixelError, load_file
 from .qt import QByteArray
-from .wire import Image
 
 Source = Dict[str, Any]
 ANNOTATION = "krita-nst-style"

@@ -10,7 +10,7 @@ from test_backend_process import Backend
 
 from backend import images
 from helpers import sample
-from krita_nst import wire
+from krita_nst.core import wire
 
 QUICK = {"size": 96, "steps": 3, "preview_every": 100}
 SMALL_CONTENT = images.load_file(sample("chelsea.png"))

@@ -11,7 +11,7 @@ import pytest
 
 from backend import images, server
 from helpers import REPO, child_env, sample
-from krita_nst import wire
+from krita_nst.core import wire
 
 SMALL = {"size": 128, "steps": 30, "preview_every": 5}
 

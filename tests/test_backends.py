@@ -4,7 +4,7 @@ import shlex
 
 import pytest
 
-from krita_nst import backends
+from krita_nst.core import backends
 
 
 def test_local_is_the_default():

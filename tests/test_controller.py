@@ -14,9 +14,11 @@ import pytest
 
 from backend import images
 from helpers import REPO, sample, venv_python
-from krita_nst import __version__, backends, pixels, wire
 from krita_nst import job as job_module
+from krita_nst import pixels
 from krita_nst.controller import Busy, Controller
+from krita_nst.core import backends, wire
+from krita_nst.core.version import VERSION
 from krita_nst.job import CANCELLED, DONE, FAILED
 from krita_nst.qt import QCoreApplication
 
@@ -194,7 +196,7 @@ def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp
     (fake / "backend" / "__main__.py").write_text(textwrap.dedent("""
         import sys
         sys.path.insert(0, %r)
-        from krita_nst import wire
+        from krita_nst.core import wire
         sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema="0ld",
                                             backend_version="0.0.1", device="cpu"))
         sys.stdout.buffer.flush()
@@ -208,7 +210,7 @@ def test_a_backend_of_another_version_is_a_clear_message_before_any_job(app, tmp
         spin(app, lambda: not job.running(), 30, "the mismatch")
         assert job.state == FAILED and layer.discarded and layer.images == []
         assert "The backend is krita-nst 0.0.1" in failures[0]
-        assert "this plugin is krita-nst %s" % __version__ in failures[0]
+        assert "this plugin is krita-nst %s" % VERSION in failures[0]
         assert "install.py" in failures[0]
     finally:
         ctl.shutdown()

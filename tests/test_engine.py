@@ -7,8 +7,8 @@ from backend import engine, images, jobs, losses, quality, starts, warm
 from backend.engine import CONTENT_LAYER, InputError
 from backend.model import WeightsError, load_vgg19
 from helpers import sample
-from krita_nst import wire
-from krita_nst.settings import check_settings
+from krita_nst.core import wire
+from krita_nst.core.settings import check_settings
 
 QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
 

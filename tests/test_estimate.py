@@ -2,23 +2,7 @@
 
 import math
 
-from backend import plan
 from krita_nst import estimate
-from krita_nst.settings import check_settings
-
-
-def test_the_working_size_never_exceeds_the_layer():
-    assert estimate.working_size(2400, 1600, 512) == (512, 341)
-    assert estimate.working_size(200, 150, 512) == (200, 150)
-    assert estimate.working_size(150, 200, 200) == (150, 200) and estimate.working_size(150, 200, 100) == (75, 100)
-
-
-def test_the_working_size_is_the_one_the_backend_plans():
-    # The plugin cannot import the backend: the two statements of the rule must agree.
-    for width, height in ((2400, 1600), (451, 300), (200, 150), (1000, 300), (4096, 4096), (333, 777)):
-        for size in (64, 256, 512, 768, 2048):
-            (h, w), _ = plan.top_size((height, width), check_settings({"size": size}))
-            assert estimate.working_size(width, height, size) == (w, h), (width, height, size)
 
 
 def test_learns_seconds_per_step_and_megapixel_per_device():

@@ -71,4 +71,4 @@ def test_remote_validates_the_spec_and_local_sets_it_back(tmp_path, capsys):
     assert install.main(["--remote", "local", "--kritarc", str(path), "--krita-dir", krita]) == 0
     text = path.read_text()
     assert "backend=local" in text and "ssh_options" not in text and "strength=70" in text
-    assert os.path.exists(os.path.join(krita, "pykrita", "krita_nst", "backends.py"))
+    assert os.path.exists(os.path.join(krita, "pykrita", "krita_nst", "core", "backends.py"))

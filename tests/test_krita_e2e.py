@@ -15,7 +15,7 @@ from PIL import Image
 import krita_harness
 from helpers import REPO
 from krita_harness import HOST
-from krita_nst import __version__
+from krita_nst.core.version import VERSION
 
 # Small and quick; the plugin reads these from kritarc like an artist's own settings.
 SETTINGS = {"size": "160", "steps": "60", "preview_every": "5"}
@@ -77,7 +77,7 @@ def check_full_scenario(results, out):
     assert cancel["layers_added_by_second"] == 0
     assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
     assert cancel["cancel_seconds"] < 10
-    assert "krita-nst %s in Krita %s" % (__version__, results["versions"]["krita"]) in results["plugin_log"]
+    assert "krita-nst %s in Krita %s" % (VERSION, results["versions"]["krita"]) in results["plugin_log"]
     # Before a run: the working size and a time learned from the runs so far (seconds or, on a slow or
     # busy machine, minutes); during one: an ETA.
     assert all(re.match(r"Works at 160x106 px, about \d+ (s|min) on cpu", e) for e in results["docker_estimate"]), \
@@ -122,7 +122,7 @@ def test_release_zip_through_kritas_own_importer(tmp_path, krita):
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, os.path.join(REPO, "install.py"), "--zip", str(dist)], check=True)
     (zip_path,) = dist.glob("krita_nst-*.zip")
-    assert zip_path.name == "krita_nst-%s.zip" % __version__
+    assert zip_path.name == "krita_nst-%s.zip" % VERSION
     profile = krita_harness.Profile(tmp_path, krita)
     profile.binds.append(dist)
     profile.set("krita_nst", SETTINGS)
@@ -134,9 +134,9 @@ def test_release_zip_through_kritas_own_importer(tmp_path, krita):
     assert results["loaded"] and results["shortcut"] == "Ctrl+Alt+Shift+N"
     assert results["layers_added"] == 0
     message = results["messages"][0]
-    assert "not installed" in message and "krita-nst %s" % __version__ in message and "install.py" in message
+    assert "not installed" in message and "krita-nst %s" % VERSION in message and "install.py" in message
     said = profile.install()
-    assert "found krita-nst %s already in Krita (imported from its zip)" % __version__ in said
+    assert "found krita-nst %s already in Krita (imported from its zip)" % VERSION in said
     results, _ = profile.launch("one_run")
     assert results.get("ok"), results
     assert results["run"]["state"] == "done" and results["leftover_backends"] == []

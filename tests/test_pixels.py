@@ -9,8 +9,8 @@ import pytest
 from backend import images
 from helpers import sample
 from krita_nst import pixels
+from krita_nst.core.wire import Image
 from krita_nst.qt import QCoreApplication
-from krita_nst.wire import Image
 
 
 @pytest.fixture(scope="module", autouse=True)

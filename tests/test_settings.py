@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from krita_nst import settings
-from krita_nst.settings import SETTINGS_BY_NAME, Setting, check_settings, fingerprint
+from krita_nst.core import settings
+from krita_nst.core.settings import SETTINGS_BY_NAME, Setting, check_settings, fingerprint
 
 
 def test_settings_defaults_and_errors():

@@ -12,8 +12,9 @@ from ssh_server import ssh_server  # noqa: F401  (the fixture)
 from test_controller import LONG, SMALL, spin, submit
 
 from helpers import REPO, venv_python
-from krita_nst import __version__, backends
 from krita_nst.controller import Controller
+from krita_nst.core import backends
+from krita_nst.core.version import VERSION
 from krita_nst.job import CANCELLED, DONE, FAILED
 from krita_nst.qt import QCoreApplication
 
@@ -176,13 +177,13 @@ def test_a_remote_backend_of_another_version_names_the_host_and_both_versions(ap
     (fake / ".venv" / "bin" / "python").symlink_to(sys.executable)
     (fake / "backend").mkdir()
     (fake / "backend" / "__main__.py").write_text(
-        "import sys\nsys.path.insert(0, %r)\nfrom krita_nst import wire\n"
+        "import sys\nsys.path.insert(0, %r)\nfrom krita_nst.core import wire\n"
         "sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema='0ld',"
         " backend_version='0.0.1', device='cpu'))\nsys.stdout.buffer.flush()\nsys.stdin.buffer.read()\n" % REPO)
     ctl = make_controller(ssh_server, tmp_path, path=str(fake))
     try:
         why = failure_of(app, submit(ctl, SMALL)[0])
-        assert "The backend on 127.0.0.1 is krita-nst 0.0.1" in why and "this plugin is krita-nst %s" % __version__ \
+        assert "The backend on 127.0.0.1 is krita-nst 0.0.1" in why and "this plugin is krita-nst %s" % VERSION \
             in why and "install.py on 127.0.0.1" in why, why
     finally:
         ctl.shutdown()

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from krita_nst import wire
+from krita_nst.core import wire
+from krita_nst.core.wire import Image, ProtocolError
 from krita_nst.decoder import Decoder
-from krita_nst.wire import Image, ProtocolError
 
 
 def image(w=3, h=2, fmt="BGRA8", seed=7):
