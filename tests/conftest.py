@@ -1,6 +1,11 @@
-"""Session fixtures: the real VGG19 and the device, loaded once."""
+"""Shared fixtures: the real VGG19 and the device, loaded once; a Qt application and a Controller."""
+
+import os
+import sys
 
 import pytest
+
+from helpers import REPO, venv_python
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +20,26 @@ def vgg():
 def runtime():
     from backend import device
     return device.choose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The Qt application the plugin's objects run in (PyQt from pip, no Krita)."""
+    from krita_nst.qt import QCoreApplication
+    return QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+
+
+@pytest.fixture
+def controller(app, tmp_path):
+    """A Controller with a local backend in a real QProcess; what it told the artist in `.messages`."""
+    from krita_nst.controller import Controller
+    from krita_nst.core import backends
+    ctl = Controller(lambda: backends.local(venv_python(), REPO, os.getpid()), lambda: str(tmp_path / "backend.log"))
+    messages = []
+    ctl.message.connect(messages.append)
+    ctl.messages = messages
+    yield ctl
+    ctl.shutdown()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,6 +7,7 @@ tests/leftovers.py looks, in the same PID namespace, for a backend that outlived
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -14,10 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
+from PIL import Image
+
 import krita_roots
 from helpers import REPO, SAMPLES
+from krita_nst.core.version import VERSION
 
 SEEN: Dict[str, Dict[str, str]] = {}   # krita version asked for -> what the driver reported (for the summary)
+# Small and quick; the plugin reads these from kritarc like an artist's own settings.
+SETTINGS = {"size": "160", "steps": "60", "preview_every": "5"}
 HOST = "5.1"
 ROOTS = ("5.3", "6.0", "5.2")     # the ones CI proves, newest Krita 5 and 6 first
 SCREEN = "-screen 0 1400x1000x24"
@@ -138,3 +145,44 @@ def run(tmp_path: Path, scenario: str, settings: Dict[str, Any], krita: str = HO
     profile.install()
     profile.set("krita_nst", settings)
     return profile.launch(scenario, timeout, **extra)
+
+
+def style_distance(image, style):
+    """Distance between colour statistics (mean and std per RGB channel): falls as the style takes over."""
+    def stats(a):
+        a = np.asarray(a.convert("RGB"), dtype=np.float64) / 255
+        return np.concatenate([a.mean((0, 1)), a.std((0, 1))])
+    return float(np.abs(stats(image) - stats(style)).sum())
+
+
+def check_full_scenario(results, out):
+    """What the artist sees in the full scenario: two live runs, a busy refusal, a cancel, originals intact."""
+    content, style = Image.open(out / "content.png"), Image.open(out / "style.png")
+    for how in ("action", "shortcut"):
+        run = results[how]
+        assert run["state"] == "done", run
+        # One new layer, right above the content layer, with the content's bounds.
+        assert run["result_index"] == run["content_index"] + 1, run["layers"]
+        assert run["bounds_match"]
+        # Live: the layer changed at least twice during the run (its previews, then the result).
+        assert run["previews"] and len({p["hash"] for p in run["previews"]} | {run["result_hash"]}) >= 2, run
+        result = Image.open(out / ("%s.png" % how))
+        assert result.size == content.size
+        before, after = style_distance(content, style), style_distance(result, style)
+        assert after < 0.7 * before, (how, before, after)
+        assert run["final_name"] == "Content \u00d7 Style"
+    assert results["after"] == results["before"], "the content or style layer was written"
+    cancel = results["cancel"]
+    assert cancel["busy_message"] and "Already stylising" in cancel["busy_message"][0]
+    assert cancel["layers_added_by_second"] == 0
+    assert cancel["state"] == "cancelled" and cancel["final_name"].endswith("[cancelled]")
+    assert cancel["cancel_seconds"] < 10
+    assert "krita-nst %s in Krita %s" % (VERSION, results["versions"]["krita"]) in results["plugin_log"]
+    # Before a run: the working size and a time learned from the runs so far (seconds or, on a slow or
+    # busy machine, minutes); during one: an ETA.
+    assert all(re.match(r"Works at 160x106 px, about \d+ (s|min) on cpu", e) for e in results["docker_estimate"]), \
+        results["docker_estimate"]
+    assert all(" left" in s for s in cancel["docker_status"]), cancel["docker_status"]
+    # kritarc changed by a script: the docker shows the new values.
+    assert results["docker_followed"] and all(v == [72.5, "luminance"] for v in results["docker_followed"]), \
+        results["docker_followed"]

@@ -6,10 +6,9 @@ import math
 import struct
 
 import pytest
-from test_backend_process import Backend
 
 from backend import images
-from helpers import sample
+from helpers import Backend, sample
 from krita_nst.core import wire
 
 QUICK = {"size": 96, "steps": 3, "preview_every": 100}

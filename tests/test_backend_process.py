@@ -1,8 +1,6 @@
 """The backend as a real child process speaking the wire format over its stdin/stdout."""
 
 import os
-import queue
-import subprocess
 import sys
 import threading
 import time
@@ -10,67 +8,10 @@ import time
 import pytest
 
 from backend import images, server
-from helpers import REPO, child_env, sample
+from helpers import Backend, listening_inodes, sample, socket_inodes
 from krita_nst.core import wire
 
 SMALL = {"size": 128, "steps": 30, "preview_every": 5}
-
-
-class Backend:
-    """The backend as a child process; its messages are read by a thread so that every wait has a timeout."""
-
-    def __init__(self, *flags):
-        self.proc = subprocess.Popen([sys.executable, "-m", "backend", "serve", *flags], cwd=REPO, env=child_env(),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.stderr = []
-        self.messages: "queue.Queue" = queue.Queue()
-        threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
-        threading.Thread(target=self._read_forever, daemon=True).start()
-
-    def _read_forever(self):
-        try:
-            while True:
-                message = wire.read_message(self.proc.stdout, "the backend's stdout")
-                self.messages.put(message)
-                if message is None:
-                    return
-        except Exception as exc:  # handed to the test that waits
-            self.messages.put(exc)
-
-    def log(self):
-        return b"".join(self.stderr).decode(errors="replace")[-3000:]
-
-    def send(self, type, **fields):
-        self.write(wire.encode(type, **fields))
-
-    def write(self, data):
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def read(self, timeout=120):
-        """The next message, None at the end of the backend's stdout; fails after `timeout` seconds."""
-        try:
-            message = self.messages.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no message from the backend in %s s\n%s" % (timeout, self.log())) from None
-        if isinstance(message, Exception):
-            raise message
-        return message
-
-    def until(self, types, timeout=120):
-        """Messages up to and including the first of one of `types`."""
-        seen, deadline = [], time.monotonic() + timeout
-        while True:
-            message = self.read(max(0.1, deadline - time.monotonic()))
-            assert message is not None, self.log()
-            seen.append(message)
-            if message.type in types:
-                return seen
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
 
 
 @pytest.fixture
@@ -242,38 +183,6 @@ def test_reported_peak_memory_is_the_jobs_true_peak(backend):
     assert result["peak_memory_mib"] + slack >= max(samples), (result["peak_memory_mib"], max(samples))
 
 
-def _socket_inodes(pid):
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:  # closed meanwhile
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
-    return inodes
-
-
-def _listening_inodes():
-    """Inodes of listening sockets: TCP in LISTEN (0A), UDP bound and unconnected (07), unix with __SO_ACCEPTCON."""
-    listening = set()
-    for table, inode_column in (("tcp", 9), ("tcp6", 9), ("udp", 9), ("udp6", 9), ("unix", 6)):
-        try:
-            with open("/proc/net/" + table) as f:
-                rows = [line.split() for line in f.readlines()[1:]]
-        except OSError:
-            continue
-        for row in rows:
-            if len(row) <= inode_column:
-                continue
-            if table == "unix":
-                if int(row[3], 16) & 0x10000:  # flags: __SO_ACCEPTCON, a listening unix socket
-                    listening.add(row[inode_column])
-            elif row[3] in ("0A", "07"):
-                listening.add(row[inode_column])
-    return listening
-
-
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
 def test_the_backend_yields_the_cpu_to_krita(backend):
     assert backend.read().type == wire.HELLO
@@ -286,9 +195,9 @@ def test_no_socket_at_all_only_pipes(backend):
     content, styles = job_images()
     backend.send(wire.JOB, id=1, content=content, styles=styles, settings=dict(SMALL, steps=2))
     assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
-    sockets = _socket_inodes(backend.proc.pid)
+    sockets = socket_inodes(backend.proc.pid)
     assert not sockets, "the backend holds sockets: %s" % sorted(sockets)
-    assert not sockets & _listening_inodes()
+    assert not sockets & listening_inodes()
     for stream in ("0", "1"):
         assert os.readlink("/proc/%d/fd/%s" % (backend.proc.pid, stream)).startswith("pipe:[")
 

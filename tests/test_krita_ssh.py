@@ -3,10 +3,9 @@ ssh:// address of a throwaway sshd on 127.0.0.1 (tests/ssh_server.py) whose chec
 
 import pytest
 from ssh_server import ssh_server  # noqa: F401  (the fixture)
-from test_krita_e2e import SETTINGS, check_full_scenario
 
 import krita_harness
-from krita_harness import HOST
+from krita_harness import HOST, SETTINGS, check_full_scenario
 
 
 @pytest.mark.skipif(not krita_harness.available(HOST), reason="needs krita, xvfb-run and xdotool")

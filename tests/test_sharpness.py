@@ -1,16 +1,11 @@
 """A layer bigger than the working size comes out as sharp as it is (issue: big canvases were soft)."""
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
-from sharpness import collage, high_frequency  # noqa: E402
-
-from backend import device, engine, images  # noqa: E402
-from backend.model import load_vgg19  # noqa: E402
-from helpers import sample  # noqa: E402
+from backend import device, engine, images
+from backend.model import load_vgg19
+from benchmarks.sharpness import collage, high_frequency
+from helpers import sample
 
 
 @pytest.fixture(scope="module")

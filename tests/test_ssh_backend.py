@@ -9,19 +9,13 @@ import time
 
 import pytest
 from ssh_server import ssh_server  # noqa: F401  (the fixture)
-from test_controller import LONG, SMALL, spin, submit
 
-from helpers import REPO, venv_python
+import install
+from helpers import LONG, REPO, SMALL, fake_backend_main, listening_inodes, socket_inodes, spin, submit, venv_python
 from krita_nst.controller import Controller
 from krita_nst.core import backends
 from krita_nst.core.version import VERSION
 from krita_nst.job import CANCELLED, DONE, FAILED
-from krita_nst.qt import QCoreApplication
-
-
-@pytest.fixture(scope="module")
-def app():
-    return QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
 
 
 def make_controller(server, tmp_path, key=None, path=REPO, extra=""):
@@ -62,8 +56,7 @@ def test_a_job_over_ssh_streams_previews_and_ends_done(app, remote, ssh_server):
     assert ssh_pid and "ssh" in open("/proc/%d/cmdline" % ssh_pid).read()
     assert len(ssh_server.remote_backends()) == 1
     # No listening socket on the remote side either: the backend only has its stdin and stdout.
-    from test_backend_process import _listening_inodes, _socket_inodes
-    assert not _socket_inodes(ssh_server.remote_backends()[0]) & _listening_inodes()
+    assert not socket_inodes(ssh_server.remote_backends()[0]) & listening_inodes()
     job, _ = submit(remote, SMALL)   # warm: the same connection
     spin(app, lambda: not job.running(), what="the second job")
     assert job.state == DONE and remote.backend_pid() == ssh_pid
@@ -157,9 +150,7 @@ def pid_alive_or_zombie(pid):
         return False
 
 
-
 def test_install_remote_writes_the_setting_after_checking_the_connection(ssh_server, tmp_path, capsys):  # noqa: F811
-    from test_install import install
     kritarc, krita = tmp_path / "kritarc", str(tmp_path / "krita")
     argv = ["--remote", ssh_server.spec(), "--ssh-options", ssh_server.options(), "--kritarc", str(kritarc),
             "--krita-dir", krita]
@@ -176,10 +167,7 @@ def test_a_remote_backend_of_another_version_names_the_host_and_both_versions(ap
     (fake / ".venv" / "bin").mkdir(parents=True)
     (fake / ".venv" / "bin" / "python").symlink_to(sys.executable)
     (fake / "backend").mkdir()
-    (fake / "backend" / "__main__.py").write_text(
-        "import sys\nsys.path.insert(0, %r)\nfrom krita_nst.core import wire\n"
-        "sys.stdout.buffer.write(wire.encode(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema='0ld',"
-        " backend_version='0.0.1', device='cpu'))\nsys.stdout.buffer.flush()\nsys.stdin.buffer.read()\n" % REPO)
+    (fake / "backend" / "__main__.py").write_text(fake_backend_main(settings_schema="0ld", backend_version="0.0.1"))
     ctl = make_controller(ssh_server, tmp_path, path=str(fake))
     try:
         why = failure_of(app, submit(ctl, SMALL)[0])

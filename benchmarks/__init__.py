@@ -1,0 +1,1 @@
+"""Measurements run by hand (python benchmarks/NAME.py); a package so that tests can import one measure."""
