@@ -42,6 +42,15 @@ def controller(app, tmp_path):
     ctl.shutdown()
 
 
+@pytest.fixture
+def backend():
+    """A fresh backend child process (helpers.Backend), killed after the test."""
+    from helpers import Backend
+    b = Backend()
+    yield b
+    b.close()
+
+
 def pytest_terminal_summary(terminalreporter):
     """Which Kritas the end-to-end tests ran in, with the versions they reported."""
     import krita_harness

@@ -193,3 +193,12 @@ def listening_inodes():
             elif row[3] in ("0A", "07"):
                 listening.add(row[inode_column])
     return listening
+
+
+def proc_status_mib(pid, field):
+    """A /proc/<pid>/status field in MiB (VmRSS, VmHWM); fails when the field is not there."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no %s for pid %d" % (field, pid))

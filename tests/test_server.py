@@ -1,4 +1,7 @@
-"""The backend as a real child process speaking the wire format over its stdin/stdout."""
+"""backend/server.py: the backend as a real child process speaking the wire format over its stdin/stdout.
+
+The handshake, jobs (previews, result, warm starts), cancel, EOF, memory, priority, pipes only and the
+link timeout; bad jobs and broken streams are in test_server_faults.py."""
 
 import os
 import sys
@@ -8,17 +11,10 @@ import time
 import pytest
 
 from backend import images, server
-from helpers import Backend, listening_inodes, sample, socket_inodes
+from helpers import Backend, listening_inodes, proc_status_mib, sample, socket_inodes
 from krita_nst.core import wire
 
 SMALL = {"size": 128, "steps": 30, "preview_every": 5}
-
-
-@pytest.fixture
-def backend():
-    b = Backend()
-    yield b
-    b.close()
 
 
 def job_images():
@@ -82,28 +78,6 @@ def test_cancel_stops_within_a_few_steps(backend):
     assert messages[-1]["step"] - first["step"] < 10
 
 
-def test_bad_input_is_an_error_and_the_backend_keeps_serving(backend):
-    assert backend.read().type == wire.HELLO
-    content, styles = job_images()
-    clear = wire.Image(4, 4, "BGRA8", bytes(64))
-    backend.send(wire.JOB, id=1, content=clear, styles=styles, settings=SMALL)
-    error = backend.until({wire.ERROR, wire.RESULT})[-1]
-    assert error.type == wire.ERROR and "transparent" in error["message"]
-    backend.send(wire.JOB, id=2, content=content, styles=styles, settings={"size": 3})
-    error = backend.until({wire.ERROR, wire.RESULT})[-1]
-    assert error.type == wire.ERROR and "size must be between" in error["message"]
-    backend.send(wire.JOB, id=3, content=content, styles=[], settings=SMALL)
-    assert "no style" in backend.until({wire.ERROR})[-1]["message"]
-    style = styles[0]["image"]
-    for weights, expected in (([1.0, "lots"], "style weight 2 must be a number"),
-                              ([0.0, 0.0], "all 0")):
-        bad = [{"image": style, "weight": w} for w in weights]
-        backend.send(wire.JOB, id=5, content=content, styles=bad, settings=SMALL)
-        assert expected in backend.until({wire.ERROR})[-1]["message"]
-    backend.send(wire.JOB, id=4, content=content, styles=styles, settings=dict(SMALL, steps=3))
-    assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
-
-
 def test_exits_when_stdin_closes(backend):
     assert backend.read().type == wire.HELLO
     backend.proc.stdin.close()
@@ -140,24 +114,6 @@ def test_exits_when_stdin_closes_mid_job(backend):
     assert time.monotonic() - start < PROMPT
 
 
-def test_garbage_on_stdin_gives_a_clear_error_then_exit(backend):
-    assert backend.read().type == wire.HELLO
-    backend.proc.stdin.write(b"this is not a frame at all\n")
-    backend.proc.stdin.flush()
-    error = backend.read()
-    assert error.type == wire.ERROR and "garbled" in error["message"]
-    assert "the backend's stdin" in error["message"] and "stdout" not in error["message"], error["message"]
-    assert backend.proc.wait(timeout=30) == 0
-
-
-def _status_mib(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="samples /proc/<pid>/status")
 def test_reported_peak_memory_is_the_jobs_true_peak(backend):
     assert backend.read().type == wire.HELLO
@@ -166,7 +122,7 @@ def test_reported_peak_memory_is_the_jobs_true_peak(backend):
 
     def sample_rss():
         while not done.is_set():
-            samples.append(_status_mib(backend.proc.pid, "VmRSS"))
+            samples.append(proc_status_mib(backend.proc.pid, "VmRSS"))
             time.sleep(0.005)
 
     sampler = threading.Thread(target=sample_rss)

@@ -1,5 +1,5 @@
-"""Bad jobs and broken streams against the real backend process: a clear error, and either keep serving
-(the frame was intact) or a clean exit (the framing itself is broken); never a hang."""
+"""backend/server.py's faults: bad jobs and broken streams against the real backend process: a clear error,
+and either keep serving (the frame was intact) or a clean exit (the framing itself is broken); never a hang."""
 
 import json
 import math
@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from backend import images
-from helpers import Backend, sample
+from helpers import Backend, proc_status_mib, sample
 from krita_nst.core import wire
 
 QUICK = {"size": 96, "steps": 3, "preview_every": 100}
@@ -134,15 +134,6 @@ def shared():
     b.close()
 
 
-def vm(pid, field):
-    """A /proc/<pid>/status field in MiB (VmRSS, VmHWM)."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no %s for pid %d" % (field, pid))
-
-
 def test_an_oversized_image_is_refused_from_its_header_without_holding_its_pixels(shared):
     side = 9000
     size = side * side * 4  # 324 MB, under MAX_PAYLOAD: a framing-valid but refused job
@@ -150,7 +141,7 @@ def test_an_oversized_image_is_refused_from_its_header_without_holding_its_pixel
                                       "settings": {}, "blobs": [size]})
     with open("/proc/%d/clear_refs" % shared.proc.pid, "w") as f:
         f.write("5")  # restart the backend's VmHWM from its resident size now
-    before = vm(shared.proc.pid, "VmRSS")
+    before = proc_status_mib(shared.proc.pid, "VmRSS")
     shared.write(prefix_and_header)
     chunk = bytes(1 << 22)
     for _ in range(size // len(chunk)):
@@ -159,7 +150,7 @@ def test_an_oversized_image_is_refused_from_its_header_without_holding_its_pixel
     error = shared.until({wire.ERROR, wire.RESULT}, timeout=60)[-1]
     assert error.type == wire.ERROR and error["id"] == "huge"
     assert "9000x9000 px is more than the 64 megapixels" in error["message"]
-    grew = vm(shared.proc.pid, "VmHWM") - before
+    grew = proc_status_mib(shared.proc.pid, "VmHWM") - before
     assert grew < 64, "the backend's peak grew by %.0f MiB reading a refused image" % grew
 
 
@@ -182,6 +173,39 @@ def test_a_good_job_after_all_the_bad_ones(shared):
     result = shared.until({wire.RESULT, wire.ERROR}, timeout=120)[-1]
     assert result.type == wire.RESULT and result["id"] == "good", result
     assert (result["image"].width, result["image"].height) == (content.width, content.height)
+
+
+def test_bad_input_is_an_error_and_the_backend_keeps_serving(backend):
+    assert backend.read().type == wire.HELLO
+    content = wire.Image(SMALL_CONTENT.width, SMALL_CONTENT.height, "RGBA8", SMALL_CONTENT.data)
+    styles = [{"image": STYLE, "weight": 1.0}]
+    clear = wire.Image(4, 4, "BGRA8", bytes(64))
+    backend.send(wire.JOB, id=1, content=clear, styles=styles, settings=QUICK)
+    error = backend.until({wire.ERROR, wire.RESULT})[-1]
+    assert error.type == wire.ERROR and "transparent" in error["message"]
+    backend.send(wire.JOB, id=2, content=content, styles=styles, settings={"size": 3})
+    error = backend.until({wire.ERROR, wire.RESULT})[-1]
+    assert error.type == wire.ERROR and "size must be between" in error["message"]
+    backend.send(wire.JOB, id=3, content=content, styles=[], settings=QUICK)
+    assert "no style" in backend.until({wire.ERROR})[-1]["message"]
+    style = styles[0]["image"]
+    for weights, expected in (([1.0, "lots"], "style weight 2 must be a number"),
+                              ([0.0, 0.0], "all 0")):
+        bad = [{"image": style, "weight": w} for w in weights]
+        backend.send(wire.JOB, id=5, content=content, styles=bad, settings=QUICK)
+        assert expected in backend.until({wire.ERROR})[-1]["message"]
+    backend.send(wire.JOB, id=4, content=content, styles=styles, settings=QUICK)
+    assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
+
+
+def test_garbage_on_stdin_gives_a_clear_error_then_exit(backend):
+    assert backend.read().type == wire.HELLO
+    backend.proc.stdin.write(b"this is not a frame at all\n")
+    backend.proc.stdin.flush()
+    error = backend.read()
+    assert error.type == wire.ERROR and "garbled" in error["message"]
+    assert "the backend's stdin" in error["message"] and "stdout" not in error["message"], error["message"]
+    assert backend.proc.wait(timeout=30) == 0
 
 
 def _header_only(header):
