@@ -4,9 +4,9 @@ removing result layers.  Krita-version differences have their home here.
 Pixel conversions run in Qt's C++ (`pixels`), never in Python loops.
 """
 
-from typing import Any, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Iterable, List, Optional, Tuple
 
-from krita import Krita
+from krita import Document, Krita, Node, Selection
 
 from . import scan
 from .core.sizes import working_size
@@ -26,31 +26,42 @@ CONTEXT, MIN_CONTEXT = 0.125, 32
 WRITE_BAND_BYTES = 8 << 20
 
 
+Rect = Any   # a QRect (PyQt comes untyped through qt.py)
+
+
 class LayerError(Exception):
     """A layer that cannot be used, with a message for the artist."""
 
 
-def describe(node: Any) -> str:
+def describe(node: Node) -> str:
     return "\u201c%s\u201d" % node.name()
 
 
-def active_document() -> Any:
+def active_document() -> Optional[Document]:
     return Krita.instance().activeDocument()
 
 
-def is_open(document: Any) -> bool:
+def is_open(document: Optional[Document]) -> bool:
     return document is not None and document in Krita.instance().documents()
 
 
-def node_id(node: Any) -> str:
+def node_id(node: Node) -> str:
     return node.uniqueId().toString()
 
 
-def find_nodes(document: Any, ids: Iterable[str]) -> List[Any]:
+def area_key(document: Optional[Document], node: Optional[Node]) -> Tuple[Any, ...]:
+    """Which layer a run would work on and where: (id, x, y, w, h), () without one (the watcher compares it)."""
+    if document is None or node is None:
+        return ()
+    rect = work_rect(document, node)
+    return (node_id(node), rect.x(), rect.y(), rect.width(), rect.height())
+
+
+def find_nodes(document: Document, ids: Iterable[str]) -> List[Node]:
     """The document's layers with these ids, in that order, skipping those that are gone."""
     found = {}
 
-    def walk(node: Any) -> None:
+    def walk(node: Node) -> None:
         for child in node.childNodes():
             found[node_id(child)] = child
             walk(child)
@@ -58,7 +69,7 @@ def find_nodes(document: Any, ids: Iterable[str]) -> List[Any]:
     return [found[i] for i in ids if i in found]
 
 
-def work_rect(document: Any, node: Any) -> Any:
+def work_rect(document: Document, node: Node) -> Rect:
     """The rect of the layer a run would work on (QRect): its bounds, or with an active selection the
     selection's bounds plus context, within the layer (may be empty)."""
     bounds = node.bounds()
@@ -70,7 +81,7 @@ def work_rect(document: Any, node: Any) -> Any:
     return chosen.adjusted(-margin, -margin, margin, margin).intersected(bounds)
 
 
-def require_pixels(node: Any) -> None:
+def require_pixels(node: Optional[Node]) -> None:
     """LayerError unless there is a layer and it has pixels."""
     if node is None:
         raise LayerError("No layer is selected.")
@@ -78,10 +89,11 @@ def require_pixels(node: Any) -> None:
         raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
 
 
-def work_area(document: Any, node: Any, feather: int) -> Tuple[Any, Optional[bytes]]:
+def work_area(document: Document, node: Optional[Node], feather: int) -> Tuple[Rect, Optional[bytes]]:
     """The rect of the layer to stylise (QRect) and, with an active selection, the selection over that
     rect (one byte a pixel) that the result's alpha will follow."""
     require_pixels(node)
+    assert node is not None
     rect, selection = work_rect(document, node), document.selection()
     if selection is None:
         return rect, None
@@ -92,7 +104,7 @@ def work_area(document: Any, node: Any, feather: int) -> Tuple[Any, Optional[byt
     return rect, mask
 
 
-def _mask(selection: Any, rect: Any, feather: int) -> bytes:
+def _mask(selection: Selection, rect: Rect, feather: int) -> bytes:
     args = (rect.x(), rect.y(), rect.width(), rect.height())
     mask = bytes(selection.pixelData(*args))
     if feather > 0 and not mask.translate(None, b"\0\xff"):   # a hard edge: soften it, on a copy
@@ -102,17 +114,17 @@ def _mask(selection: Any, rect: Any, feather: int) -> bytes:
     return mask
 
 
-def _reader(node: Any) -> Any:
+def _reader(node: Node) -> Callable[[int, int, int, int], Any]:
     """A paint layer's own pixels; for groups, clone, file, vector and filter layers, what they show."""
     return node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
 
 
-def _srgb8(node: Any) -> bool:
+def _srgb8(node: Node) -> bool:
     """Whether the layer's pixels are already what the backend takes (8-bit sRGB RGBA)."""
     return (node.colorModel(), node.colorDepth()) == ("RGBA", "U8") and node.colorProfile() in SRGB_PROFILES
 
 
-def _layout(node: Any) -> Optional[str]:
+def _layout(node: Node) -> Optional[str]:
     """How pixels.Reduced reads the layer's raw pixels (None: only Krita can convert them)."""
     if _srgb8(node):
         return "BGRA8"
@@ -124,7 +136,7 @@ def _layout(node: Any) -> Optional[str]:
     return None
 
 
-def scanner(node: Any, rect: Any, size: int = 0) -> scan.BandScan:
+def scanner(node: Node, rect: Rect, size: int = 0) -> scan.BandScan:
     """Checksums of the layer's pixels within rect, a band at a time (live mode polls them).  With a
     size, an RGBA layer of 8-bit sRGB or 16-bit sRGB or linear sRGB is also kept at that working
     size from the same reads (`.keep`, a pixels.Reduced), so that a live update sends it without
@@ -138,13 +150,13 @@ def scanner(node: Any, rect: Any, size: int = 0) -> scan.BandScan:
                          rect.height(), pixel_bytes, keep=keep)
 
 
-def fingerprint(node: Any) -> int:
+def fingerprint(node: Node) -> int:
     """A checksum of what the layer shows at 256x256 px: Krita keeps its thumbnails, so this is cheap
     while the layer is unchanged (live mode re-reads a style layer only when it changes)."""
     return checksum(node.thumbnail(256, 256))
 
 
-def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
+def export(node: Optional[Node], rect: Optional[Rect] = None) -> Tuple[Image, Rect]:
     """The layer's pixels within rect (default: its bounds) as an 8-bit sRGB BGRA8 Image, and that rect
     (QRect).  Any colour model, depth and profile: Krita converts, in C++."""
     if node is None:
@@ -158,7 +170,7 @@ def export(node: Any, rect: Optional[Any] = None) -> Tuple[Image, Any]:
     return Image(rect.width(), rect.height(), "BGRA8", data), QRect(rect)
 
 
-def check_area(node: Any, rect: Any) -> None:
+def check_area(node: Node, rect: Rect) -> None:
     """LayerError unless rect of node has pixels and is not too big to stylise."""
     if rect.isEmpty():
         raise LayerError("Layer %s is empty: there is nothing to stylise." % describe(node))
@@ -190,14 +202,18 @@ class ResultLayer:
 
     shows_previews = True
 
-    def __init__(self, document: Any, content: Any, name: str, rect: Any, mask: Optional[bytes] = None) -> None:
+    def __init__(self, document: Document, content: Node, name: str, rect: Rect,
+                 mask: Optional[bytes] = None) -> None:
         self.document, self.name, self.rect, self.mask = document, name, rect, mask
         self.node = document.createNode(name, "paintlayer")
         if (self.node.colorModel(), self.node.colorDepth(), self.node.colorProfile()) != ("RGBA", "U8", SRGB):
             # An 8-bit sRGB layer in any document (16-bit, CMYK, ...): what the backend paints.  Set before
             # the layer is inserted, so the insertion stays the run's one undo step.
             self.node.setColorSpace("RGBA", "U8", SRGB)
-        content.parentNode().addChildNode(self.node, content)
+        parent = content.parentNode()
+        if parent is None:
+            raise LayerError("Layer %s is no longer in its document." % describe(content))
+        parent.addChildNode(self.node, content)
 
     def alive(self) -> bool:
         return is_open(self.document) and self.node.parentNode() is not None
@@ -224,5 +240,5 @@ class ResultLayer:
         self.document.refreshProjection()
 
 
-def same_node(a: Optional[Any], b: Optional[Any]) -> bool:
+def same_node(a: Optional[Node], b: Optional[Node]) -> bool:
     return a is not None and b is not None and a.uniqueId() == b.uniqueId()

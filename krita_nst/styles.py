@@ -10,6 +10,8 @@ import json
 import os
 from typing import Any, Dict, List, Tuple
 
+from krita import Document, Node
+
 from . import layers
 from .core.wire import Image
 from .pixels import PixelError, load_file
@@ -27,7 +29,7 @@ def gallery() -> List[Tuple[str, str]]:
     return [(title, os.path.join(GALLERY, name)) for name, title in TITLES.items()]
 
 
-def from_layers(nodes: List[Any], weight: float = 1.0) -> List[Source]:
+def from_layers(nodes: List[Node], weight: float = 1.0) -> List[Source]:
     return [{"layer": layers.node_id(node), "name": node.name(), "weight": weight} for node in nodes]
 
 
@@ -52,12 +54,12 @@ def valid(sources: Any) -> List[Source]:
     return out
 
 
-def save(document: Any, sources: List[Source]) -> None:
+def save(document: Document, sources: List[Source]) -> None:
     """Keep the choice in the document: it is saved with the .kra."""
     document.setAnnotation(ANNOTATION, "krita-nst style sources", QByteArray(json.dumps(sources).encode("utf-8")))
 
 
-def load(document: Any) -> List[Source]:
+def load(document: Document) -> List[Source]:
     if ANNOTATION not in document.annotationTypes():
         return []
     try:
@@ -66,7 +68,7 @@ def load(document: Any) -> List[Source]:
         return []
 
 
-def nodes(document: Any, sources: List[Source]) -> List[Tuple[Any, float]]:
+def nodes(document: Document, sources: List[Source]) -> List[Tuple[Node, float]]:
     """The layer sources' nodes (by id; by name when the .kra was reopened), with weights; gone ones left out."""
     out = []
     for source in sources:
@@ -79,7 +81,7 @@ def nodes(document: Any, sources: List[Source]) -> List[Tuple[Any, float]]:
     return out
 
 
-def export(document: Any, sources: List[Source]) -> List[Tuple[str, Image, float]]:
+def export(document: Document, sources: List[Source]) -> List[Tuple[str, Image, float]]:
     """(title, 8-bit sRGB image, weight) of every source, in order; a LayerError names an unusable one."""
     out = []
     for source in sources:
