@@ -106,3 +106,11 @@ def log_path() -> str:
 def plugin_log_path() -> str:
     """The plugin's own log: its warnings and tracebacks."""
     return os.path.join(log_folder(), "plugin.log")
+
+
+def raw(name: str) -> str:
+    """A kritarc entry of the plugin as written (the watcher compares these; empty when absent)."""
+    return Krita.instance().readSetting(GROUP, name, "")
+
+
+WATCHED = tuple(KNOWN) + ("backend", "ssh_options")   # every kritarc entry the plugin's panels show or use

@@ -1,5 +1,5 @@
-"""The plugin's state, in one owned object: the backend client, the running job, each document's
-style choice, and the signals that panels listen to.
+"""The plugin's running state, in one owned object: the backend client, the running job, live mode,
+and the signals that panels listen to (each document's style has its own owner: style_choice).
 
 Krita-free on purpose: the Krita side (exporting layers, creating the result layer) happens in
 `api` and `layers`; this module only needs Qt, so the tests drive it with PyQt5 from pip against a
@@ -7,7 +7,7 @@ real backend process.
 """
 
 import itertools
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 
 from . import estimate, pixels
 from .client import BackendClient
@@ -21,26 +21,30 @@ class Busy(Exception):
     """A job is already running."""
 
 
+class LiveMode(Protocol):
+    """What the controller needs of a live session (live.LiveSession)."""
+    stopped: Any   # pyqtSignal(str): why it stopped by itself ("" when turned off)
+
+    def stop(self, why: str = "", quiet: bool = False) -> None: ...
+
+
 class Controller(QObject):
     job_started = pyqtSignal(object)   # Job
-    style_changed = pyqtSignal()
+    live_changed = pyqtSignal(bool)    # live mode on/off; also after a failed start (a pressed toggle goes back)
     message = pyqtSignal(str)          # something for the artist that no caller is waiting for
     backend_ready = pyqtSignal(str)    # e.g. "cpu, bf16 (krita-nst 0.2.0)", + " on HOST" when remote
     learned = pyqtSignal()             # `speeds` changed (a cold run finished)
 
-    def __init__(self, locate_backend: Callable[[], backends.Backend], log_path: Callable[[], str],
-                 is_open: Callable[[Any], bool] = lambda document: True) -> None:
+    def __init__(self, locate_backend: Callable[[], backends.Backend], log_path: Callable[[], str]) -> None:
         """locate_backend: () -> backends.Backend (local or ssh), read on each use; raises with a message when
-        it is not installed or the setting is unusable.
-        is_open(document): whether a document is still open (style choices of closed ones are dropped)."""
+        it is not installed or the setting is unusable."""
         super().__init__()
-        self._locate_backend, self._log_path, self._is_open = locate_backend, log_path, is_open
+        self._locate_backend, self._log_path = locate_backend, log_path
         self._client: Optional[BackendClient] = None
         self._job: Optional[Job] = None
+        self._live: Optional[LiveMode] = None
         self._ids = itertools.count(1)
-        self._styles: List[Tuple[Any, List[Dict[str, Any]]]] = []   # (document, style sources); not hashable
         self.device = ""          # the running backend's device, from its hello ("cpu, bf16", "cuda (...)")
-        self.live: Any = None     # the live session (live.LiveSession) while live mode is on
         self.speeds: Dict[str, float] = {}   # device -> seconds per step per megapixel (estimate.py)
 
     # --- the backend ---
@@ -67,8 +71,9 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         """Krita is closing: leave the layers alone, stop the backend."""
-        if self.live is not None:
-            self.live.stop(quiet=True)
+        if self._live is not None:
+            self._live.stop(quiet=True)
+            self._live = None
         if self._job is not None:
             self._job.abandon()
         self.stop_backend()
@@ -153,19 +158,36 @@ class Controller(QObject):
         if self._job is not None:
             self._job.fail(why)
 
-    # --- each document's style ---
-    def set_style(self, document: Any, sources: List[Dict[str, Any]]) -> None:
-        """sources: styles.Source dicts ({"layer": id, ...} or {"file": path, ...}, each with a weight)."""
-        self._styles = [(d, s) for d, s in self._styles if d != document and self._is_open(d)]
-        self._styles.append((document, [dict(s) for s in sources]))
-        self.style_changed.emit()
+    # --- live mode ---
+    @property
+    def live(self) -> Any:
+        """The live session while live mode is on, else None."""
+        return self._live
 
-    def style_sources(self, document: Any) -> Optional[List[Dict[str, Any]]]:
-        """The sources chosen for this document in this session; None when none were."""
-        for doc, sources in self._styles:
-            if doc == document:
-                return [dict(s) for s in sources]
-        return None
+    def start_live(self, make: Callable[[], LiveMode]) -> None:
+        """Live mode on with the session make() builds (any session before is turned off first); what make
+        raises is raised, with live_changed(False)."""
+        self.stop_live()
+        try:
+            session = make()
+        except BaseException:
+            self.live_changed.emit(False)
+            raise
+        self._live = session
+        session.stopped.connect(self._live_stopped)
+        self.live_changed.emit(True)
 
-    def forget_closed_documents(self) -> None:
-        self._styles = [(d, ids) for d, ids in self._styles if self._is_open(d)]
+    def stop_live(self) -> None:
+        """Live mode off (the session leaves its last result as an ordinary layer)."""
+        session, self._live = self._live, None
+        if session is not None:
+            session.stopped.disconnect(self._live_stopped)
+            session.stop()
+            self.live_changed.emit(False)
+
+    def _live_stopped(self, why: str) -> None:
+        """The session stopped by itself (its layer or document is gone, a layer error)."""
+        self._live = None
+        self.live_changed.emit(False)
+        if why:
+            self.message.emit("Live mode stopped: %s." % why.rstrip("."))   # a LayerError ends with its own stop

@@ -1,14 +1,15 @@
 """The Neural Style Transfer panel: style source, settings, progress and cancel.
 
-It listens to the Controller's signals and runs the plugin's actions; it never calls the extension.
+It listens to the plugin's owners (the Controller, the StyleChoice, the kritarc Watcher) and updates
+only what they say changed; it runs the plugin's actions and never calls the extension.
 """
 
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
-from krita import DockWidget, Krita
+from krita import DockWidget
 
-from . import actions, api, config, layers
+from . import actions, api, config, layers, watcher
 from .core import backends
 from .core.settings import SETTINGS_BY_NAME, Setting
 from .estimate import describe as describe_time
@@ -23,7 +24,6 @@ from .qt import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -31,7 +31,7 @@ from .style_panel import StylePanel
 
 DOCKER_ID = "krita_nst_docker"
 SHOWN = ("strength", "size", "steps", "style_scale", "preserve_colors", "seed")  # the rest: kritarc / API
-FOLLOW_MS = 1000   # how often the panel re-reads kritarc
+ESTIMATED_BY = {"size", "steps", watcher.ACTIVE_AREA}   # what the time estimate depends on, besides the device
 
 
 def _editor(setting: Setting) -> Any:
@@ -100,13 +100,15 @@ class StyleDocker(DockWidget):
         self.setWidget(root)
         controller = api.controller()
         controller.job_started.connect(self._watch)
-        controller.style_changed.connect(self._show_style)
         controller.backend_ready.connect(self._show_backend)
+        controller.learned.connect(self._show_estimate)
+        controller.live_changed.connect(self._show_live)
+        api.style_choice().changed.connect(self._style_changed)
+        api.watcher().changed.connect(self._settings_changed)
         self._set_running(False)
-        self._show_style()
-        self._follow = QTimer(self)   # kritarc has no change signal: a script or the API may change it
-        self._follow.timeout.connect(self._sync)
-        self._follow.start(FOLLOW_MS)
+        self._show_live(controller.live is not None)
+        self.styles.refresh()
+        self._show_estimate()
 
     def _button(self, action: str, text: str) -> Any:
         button = QPushButton(text)
@@ -116,30 +118,29 @@ class StyleDocker(DockWidget):
 
     def _run(self, action: str) -> None:
         actions.trigger(action)
-        self._show_live()
+        if action == actions.LIVE:   # the action may not have run (no window): show what live mode is
+            self._show_live(api.controller().live is not None)
 
-    def _show_live(self) -> None:
-        action = Krita.instance().action(actions.LIVE)
+    # Slots are bound methods, never lambdas: PyQt disconnects them when the docker is deleted
+    # (Krita closing), where a lambda would touch a deleted widget.
+    def _show_live(self, on: bool) -> None:
         button = self.buttons[actions.LIVE]
-        checked = bool(action is not None and action.isChecked())
-        if button.isChecked() != checked:
-            button.setChecked(checked)
+        if button.isChecked() != on:
+            button.setChecked(on)
 
     def canvasChanged(self, canvas: Any) -> None:
-        self._show_style()
+        self.styles.refresh()
+        self._show_estimate()
 
     def showEvent(self, event: Any) -> None:
         for action, button in self.buttons.items():   # the artist may have changed the shortcuts
             button.setToolTip(actions.hint(action))
         super().showEvent(event)
 
-    def _sync(self) -> None:
-        """Show the settings as kritarc has them now (cheap: Krita keeps kritarc in memory)."""
-        if not self.isVisible():
-            return
-        self._show_live()
-        for name, widget in self.editors.items():
-            value = config.read(name)
+    def _settings_changed(self, names: Any) -> None:
+        """kritarc or the active layer's area changed (the watcher): show what did."""
+        for name in set(names) & set(self.editors):
+            widget, value = self.editors[name], config.read(name)
             current = widget.currentText() if isinstance(widget, QComboBox) else widget.value()
             if current != value:
                 widget.blockSignals(True)   # showing the value must not write it back
@@ -149,20 +150,23 @@ class StyleDocker(DockWidget):
                     widget.setValue(value)
                 widget.blockSignals(False)
         spec = config.backend_setting()
-        if not self.backend.hasFocus() and self.backend.text() != spec:
+        if "backend" in names and not self.backend.hasFocus() and self.backend.text() != spec:
             self.backend.setText(spec)
+        if ESTIMATED_BY & set(names):
+            self._show_estimate()
+
+    def _style_changed(self, document: Optional[Any]) -> None:
+        if document is None or document == layers.active_document():
+            self.styles.refresh()
+
+    def _show_estimate(self) -> None:
         document = layers.active_document()
         self.estimate.setText(api.estimate(document, document.activeNode() if document is not None else None))
-
-    def _show_style(self) -> None:
-        self.styles.refresh()
 
     def _set_running(self, running: bool) -> None:
         self.buttons[actions.STYLIZE].setEnabled(not running)
         self.buttons[actions.CANCEL].setEnabled(running)
 
-    # Slots are bound methods, never lambdas: PyQt disconnects them when the docker is deleted
-    # (Krita closing), where a lambda would touch a deleted widget.
     def _watch(self, job: Job) -> None:
         self._job = job
         self._set_running(True)
@@ -187,6 +191,7 @@ class StyleDocker(DockWidget):
 
     def _show_backend(self, description: str) -> None:
         self.device.setText("Backend: " + description)
+        self._show_estimate()   # the device is known now
 
     def _on_finished(self, layer: Any) -> None:
         job = self._job

@@ -8,9 +8,10 @@ import logging.handlers
 import traceback
 from typing import Any, Callable
 
-from krita import Extension, Krita
+from krita import Extension, Krita, Window
 
 from . import actions, api, config, layers
+from .controller import LiveMode
 from .core.version import VERSION
 from .qt import PYQT_VERSION, QT_VERSION, QMessageBox, Qt
 
@@ -57,41 +58,35 @@ def stylize_active() -> None:
 
 def set_style_from_active() -> None:
     document = layers.active_document()
-    if document is None or document.activeNode() is None:
+    node = document.activeNode() if document is not None else None
+    if document is None or node is None:
         raise api.LayerError("Select the layer to use as the style first.")
     window = Krita.instance().activeWindow()
     view = window.activeView() if window is not None else None
     selected = list(view.selectedNodes()) if view is not None else []   # several: blended, weights in the docker
-    api.set_style(document, selected if len(selected) > 1 else [document.activeNode()])
+    api.set_style(document, selected if len(selected) > 1 else [node])
 
 
 def toggle_live(on: bool) -> None:
-    """Live mode on for the active layer (with this document's style), or off."""
-    from .live import LiveSession
+    """Live mode on for the active layer (with this document's style), or off: the controller owns it."""
     ctl = api.controller()
-    if ctl.live is not None:
-        ctl.live.stop()
-        ctl.live = None
     if not on:
+        ctl.stop_live()
         return
+    ctl.start_live(_live_session)
+
+
+def _live_session() -> LiveMode:
+    from .live import LiveSession  # only once live mode is used
     document = layers.active_document()
-    try:
-        if document is None or document.activeNode() is None:
-            raise api.LayerError("Select the layer to follow first.")
-        session = LiveSession(document, document.activeNode(), api.style_sources(document))
-    except BaseException:
-        actions.set_checked(actions.LIVE, False)
-        raise
-    session.stopped.connect(_live_stopped)
-    ctl.live = session
+    node = document.activeNode() if document is not None else None
+    if document is None or node is None:
+        raise api.LayerError("Select the layer to follow first.")
+    return LiveSession(api.controller(), api.prepare, document, node, api.style_sources(document))
 
 
-def _live_stopped(why: str) -> None:
-    ctl = api.controller()
-    ctl.live = None
-    actions.set_checked(actions.LIVE, False)
-    if why:
-        notify("Live mode stopped: %s." % why.rstrip("."))   # a LayerError ends with its own full stop
+def _show_live(on: bool) -> None:
+    actions.set_checked(actions.LIVE, on)   # the checkable action follows live mode, however it changed
 
 
 def start_log() -> None:
@@ -113,12 +108,13 @@ class StyleExtension(Extension):
             log.warning("krita-nst: no log file: %s", exc)
         controller = api.controller()
         controller.message.connect(notify)
+        controller.live_changed.connect(_show_live)
         notifier = Krita.instance().notifier()
         notifier.setActive(True)
-        notifier.applicationClosing.connect(controller.shutdown)
-        notifier.imageClosed.connect(lambda _name: controller.forget_closed_documents())
+        notifier.applicationClosing.connect(api.shutdown)
+        notifier.imageClosed.connect(lambda _name: api.style_choice().forget_closed())
 
-    def createActions(self, window: Any) -> None:
+    def createActions(self, window: Window) -> None:
         for name, slot in ((actions.STYLIZE, stylize_active), (actions.SET_STYLE, set_style_from_active),
                            (actions.CANCEL, api.cancel)):
             action = window.createAction(name, actions.TEXTS[name], "tools/scripts")

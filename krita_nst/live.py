@@ -11,11 +11,16 @@ whole for an update: the scan's own reads keep the content at the working size, 
 read once (again when it changes).  The content layer is never written.
 """
 
+import json
 import logging
 import time
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import api, config, estimate, layers, pixels, styles
+from krita import Document, Node
+
+from . import config, estimate, layers, pixels, request, styles
+from .controller import Controller
 from .core.settings import check_settings
 from .core.sizes import working_size
 from .job import Job
@@ -28,14 +33,13 @@ MARK = " [live]"
 CPU_SECONDS = 3.5    # the backend's share of the <= 5 s from a stroke's end to the live layer (debounce: 1 s)
 
 
-def live_size(device: str, rect: Any) -> int:
+def live_size(speeds: Dict[str, float], device: str, rect: Any) -> int:
     """kritarc's live_size, or the device's default: 768 px on a GPU; on a CPU 256 px, or less where
     the runs so far say an update there would take more than CPU_SECONDS (at 256 px an AVX2-only
     2-core CPU took 7.8 s; an AVX-512 one is ~3.5x faster)."""
     size = config.read("live_size")
     if size:
         return size
-    speeds = api.controller().speeds
     if not device and len(speeds) == 1:   # before the backend's hello: the one device the runs so far were on
         device = next(iter(speeds))
     if device.startswith(("cuda", "mps")):
@@ -68,34 +72,48 @@ class _LiveTarget:
         pass
 
 
+@dataclass(frozen=True)
+class State:
+    """What an update is made of, as a poll sees it; two polls with equal states need no new update."""
+    content: int                 # changes the content scan has seen
+    settings: Tuple[Any, ...]    # kritarc's job settings, sorted
+    size: int                    # the working size
+    styles: Tuple[Any, ...]      # the sources, and each style layer's fingerprint
+
+
+Prepare = Callable[..., request.JobRequest]   # request.prepare with the controller bound
+
+
 class LiveSession(QObject):
     updated = pyqtSignal(float)   # seconds from the last change seen to the live layer showing it
     stopped = pyqtSignal(str)     # why ("" when the artist turned it off)
 
-    def __init__(self, document: Any, content: Any, styles: List[Any]) -> None:
-        """styles: what api.prepare takes (style sources, nodes)."""
+    def __init__(self, controller: Controller, prepare: Prepare, document: Document, content: Node,
+                 style_items: request.StyleItems) -> None:
+        """style_items: what request.prepare takes (style sources, nodes); prepare(document, content, items,
+        read_content=False) checks them all before a layer is made."""
         super().__init__()
         started = time.perf_counter()
         # The worst of each kind of step on the UI thread, in ms.
         self.blocks_ms = {"turn_on": 0.0, "poll": 0.0, "update": 0.0, "write": 0.0}
-        self.document, self.content, self.styles = document, content, styles
-        self.sources = api.sources_of(styles)
+        self.controller, self.document, self.content = controller, document, content
+        self.sources = request.sources_of(style_items)
+        self._sources_key = json.dumps(self.sources, sort_keys=True)
         self.key = "live:" + layers.node_id(content)
-        first = api.prepare(document, content, styles, read_content=False)   # checks all before a layer is made
-        self.rect, self.mask = first["rect"], first["mask"]
-        self.layer = layers.ResultLayer(document, content, first["name"] + MARK, self.rect, self.mask)
-        self._size: Any = (None, 0)
+        first = prepare(document, content, self.sources, read_content=False)
+        self.rect, self.mask, self.name = first.rect, first.mask, first.name
+        self.layer = layers.ResultLayer(document, content, first.name + MARK, self.rect, self.mask)
+        self._size: Tuple[Any, int] = (None, 0)
         self._scan_size = self.size
         self.scan = layers.scanner(content, self.rect, self._scan_size)
-        self._styles: Any = (None, [])   # (what they were read for, the style images)
-        self._style_images(first["settings"], first["styles"])
-        self.name = first["name"]
+        self._styles: Tuple[Any, List[request.StyleImage]] = (None, [])   # (what they were read for, images)
+        self._style_images(first.settings, first.styles)
         self.job: Optional[Job] = None
         self.active = True
         self.updates, self.latencies = 0, []   # type: ignore[var-annotated]
-        self._seen: Any = None        # the state last polled
-        self._done: Any = None        # the state the live layer shows (or is being made to show)
-        self._shown_settings: Any = None   # the settings of the last finished update
+        self._seen: Optional[State] = None    # the state last polled
+        self._done: Optional[State] = None    # the state the live layer shows (or is being made to show)
+        self._shown_settings: Optional[Tuple[Any, ...]] = None   # the settings of the last finished update
         self._refine = False          # one more update of the same state is due (after a change of settings)
         self._changed_at = time.monotonic()
         self._poll = QTimer(self)
@@ -120,18 +138,22 @@ class LiveSession(QObject):
     def size(self) -> int:
         """The updates' working size: chosen once (the backend keeps a warm start for one size), and again
         only when kritarc's live_size or the device (known once the backend says) changes."""
-        chosen = (config.read("live_size"), api.controller().device)
+        chosen = (config.read("live_size"), self.controller.device)
         if chosen != self._size[0]:
-            self._size = (chosen, live_size(chosen[1], self.rect))
+            self._size = (chosen, live_size(self.controller.speeds, chosen[1], self.rect))
         return self._size[1]
 
-    def _state(self) -> Any:
+    def _styles_key(self) -> Tuple[Any, ...]:
+        """The sources and what each style layer shows now (cheap: Krita keeps layer thumbnails)."""
+        return (self._sources_key,) + tuple(layers.fingerprint(node) for node, _ in
+                                            styles.nodes(self.document, self.sources))
+
+    def _state(self) -> State:
         started = time.perf_counter()
         if self.size != self._scan_size:   # the content is kept at the working size: read it again at the new one
             self._scan_size = self.size
             self.scan = layers.scanner(self.content, self.rect, self._scan_size)
-        state = (self.scan.poll(), tuple(sorted(config.job_settings().items())),
-                 self.size, repr(self.styles))
+        state = State(self.scan.poll(), tuple(sorted(config.job_settings().items())), self.size, self._styles_key())
         self.note_block(time.perf_counter() - started, "poll")
         return state
 
@@ -154,7 +176,7 @@ class LiveSession(QObject):
     def _start_update(self) -> None:
         if not self.active or (self._seen == self._done and not self._refine):
             return
-        ctl = api.controller()
+        ctl = self.controller
         if self.job is not None and self.job.running():
             self.job.cancel()                  # overtaken: its end starts the next update
             return
@@ -183,11 +205,10 @@ class LiveSession(QObject):
         pixels, x style_scale²)."""
         w, h = working_size(self.rect.width(), self.rect.height(), self.size)
         most = int(4 * w * h * max(1.0, settings["style_scale"]) ** 2)
-        key = (repr(self.sources), most,
-               [layers.fingerprint(node) for node, _ in styles.nodes(self.document, self.sources)])
+        key = (self._styles_key(), most)
         if key != self._styles[0]:
             if exported is None:
-                _, exported = api.style_images(self.document, self.content, self.sources)
+                _, exported = request.style_images(self.document, self.content, self.sources)
             self._styles = (key, [dict(s, image=pixels.shrunk(s["image"], most)) for s in exported])
         return self._styles[1]
 
@@ -204,7 +225,7 @@ class LiveSession(QObject):
             # A warm update reaches a new strength (or another setting) only part of the way: the next, with
             # nothing changed, goes on from there (docs/benchmark.md: style within 2-3 % of a cold run's).
             # Decided here, not in _finished: a job says it ended before it says it finished.
-            settings = self._done[1] if self._done is not None else None
+            settings = self._done.settings if self._done is not None else None
             self._refine = self._shown_settings is not None and settings != self._shown_settings
             self._shown_settings = settings
         if self.active and (self._seen != self._done or self._refine):

@@ -1,7 +1,9 @@
 """The docker's style section: the chosen sources with thumbnails and blend weights, and the ways
 to choose: the active layer(s), an image file, or a painting from the bundled gallery."""
 
-from typing import Any, List
+from typing import Any, List, Optional
+
+from krita import Document
 
 from . import actions, api, layers, styles
 from .qt import (
@@ -24,12 +26,12 @@ THUMB = 40
 FILES = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif)"
 
 
-def thumbnail(document: Any, source: styles.Source) -> Any:
+def thumbnail(document: Optional[Document], source: styles.Source) -> Any:
     """A small picture of a source: the file's, or the layer's as Krita renders it."""
     if "file" in source:
         pixmap = QPixmap(source["file"])
     else:
-        found = styles.nodes(document, [source])
+        found = styles.nodes(document, [source]) if document is not None else []
         pixmap = QPixmap.fromImage(found[0][0].thumbnail(THUMB, THUMB)) if found else QPixmap()
     if pixmap.isNull():
         return QPixmap.fromImage(QImage(THUMB, THUMB, QImage.Format.Format_ARGB32))
@@ -66,9 +68,12 @@ class StylePanel(QWidget):
         gallery.addStretch(1)
         layout.addLayout(gallery)
         self.weights: List[Any] = []
+        self._weighing = False   # a weight being edited: no rebuild under its spin box
 
     def refresh(self) -> None:
         """Show the active document's style sources (called when they or the document change)."""
+        if self._weighing:
+            return
         while self.rows.count():
             item = self.rows.takeAt(0)
             row = item.layout()
@@ -107,11 +112,11 @@ class StylePanel(QWidget):
         sources = api.style_sources(document)
         if document is not None and index < len(sources):
             sources[index]["weight"] = value
-            api.controller().blockSignals(True)   # no rebuild under the spin box being edited
+            self._weighing = True
             try:
                 api.set_style_sources(document, sources)
             finally:
-                api.controller().blockSignals(False)
+                self._weighing = False
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Style image", "", FILES)

@@ -1,6 +1,6 @@
 """krita_nst/controller.py's Controller outside Krita: PyQt5 from pip, the real backend in a real QProcess.
 
-One job at a time (a busy refusal, cancel), bad settings, the per-document style choices, and the
+One job at a time (a busy refusal, cancel), bad settings, live mode's on and off, and the
 image encoding it asks for over the link.  The result target is in memory (helpers.MemoryLayer); in
 Krita it is `layers.ResultLayer`, exercised by the Krita tests.
 """
@@ -16,6 +16,7 @@ from krita_nst import pixels
 from krita_nst.controller import Busy, Controller
 from krita_nst.core import backends
 from krita_nst.job import CANCELLED, DONE
+from krita_nst.qt import QObject, pyqtSignal
 
 
 def test_a_job_streams_previews_then_the_result_and_frees_the_controller(app, controller):
@@ -66,23 +67,43 @@ def test_a_bad_setting_never_leaves_the_controller_busy(app, controller):
     assert job.state == DONE
 
 
-def test_style_choices_are_per_document_and_dropped_when_it_closes(app, tmp_path):
-    open_documents = {"a", "b"}
-    ctl = Controller(lambda: backends.local(venv_python(), REPO, os.getpid()), lambda: str(tmp_path / "backend.log"),
-                     is_open=lambda document: document in open_documents)
-    changed = []
-    ctl.style_changed.connect(lambda: changed.append(True))
-    a, a2 = [{"layer": "style-a", "weight": 1.0}], [{"file": "/p/a2.png", "weight": 0.5}]
-    b = [{"layer": "style-b1", "weight": 1.0}, {"layer": "style-b2", "weight": 2.0}]
-    assert ctl.style_sources("a") is None
-    ctl.set_style("a", a)
-    ctl.set_style("b", b)
-    ctl.set_style("a", a2)
-    assert ctl.style_sources("a") == a2 and ctl.style_sources("b") == b
-    assert len(changed) == 3
-    open_documents.discard("b")
-    ctl.forget_closed_documents()
-    assert ctl.style_sources("b") is None and ctl.style_sources("a") == a2
+class FakeLive(QObject):
+    """A live session as the controller sees it (live.LiveSession: tests/test_live.py)."""
+    stopped = pyqtSignal(str)
+
+    def __init__(self):
+        super().__init__()
+        self.stops = []
+
+    def stop(self, why="", quiet=False):
+        self.stops.append(quiet)
+
+
+def test_live_mode_is_owned_by_the_controller_and_says_when_it_changes(app, tmp_path):
+    ctl = Controller(lambda: backends.local(venv_python(), REPO, os.getpid()), lambda: str(tmp_path / "backend.log"))
+    seen, messages = [], []
+    ctl.live_changed.connect(seen.append)
+    ctl.message.connect(messages.append)
+    first, second = FakeLive(), FakeLive()
+    ctl.start_live(lambda: first)
+    assert ctl.live is first and seen == [True]
+    ctl.start_live(lambda: second)   # a new session turns the last one off first
+    assert first.stops == [False] and ctl.live is second and seen == [True, False, True]
+    second.stopped.emit("the live layer is gone.")   # it stopped by itself
+    assert ctl.live is None and seen[-1] is False and messages == ["Live mode stopped: the live layer is gone."]
+    with pytest.raises(ValueError):
+        ctl.start_live(lambda: (_ for _ in ()).throw(ValueError("no layer")))
+    assert ctl.live is None and seen[-1] is False   # a pressed toggle goes back
+    third = FakeLive()
+    ctl.start_live(lambda: third)
+    ctl.stop_live()
+    assert third.stops == [False] and ctl.live is None and seen[-1] is False
+    ctl.stop_live()   # already off: nothing to say
+    assert seen.count(False) == 4
+    fourth = FakeLive()
+    ctl.start_live(lambda: fourth)
+    ctl.shutdown()   # Krita closing: stopped quietly
+    assert fourth.stops == [True] and ctl.live is None
     assert ctl.backend_pid() is None   # nothing started a backend
 
 

@@ -25,7 +25,7 @@ def scenario_costs():
     kept = layers.scanner(content, rect, 256).keep
     job = api().prepare(doc, content, [style], size=256)
     target = layers.ResultLayer(doc, content, "costs", rect, None)
-    kept_image = kept.image() if kept is not None else job["content"]
+    kept_image = kept.image() if kept is not None else job.content
     results["costs"] = {
         "space": [content.colorModel(), content.colorDepth(), content.colorProfile()],
         "read the whole layer": _best_ms(lambda: bytes(content.pixelData(*args)), 3),
@@ -38,7 +38,7 @@ def scenario_costs():
         "prepare a job (both, and the checks)": _best_ms(lambda: api().prepare(doc, content, [style], size=256), 1),
         "... without the content's export (live mode's turn-on)": _best_ms(
             lambda: api().prepare(doc, content, [style], size=256, read_content=False), 1),
-        "write a full-size result (setPixelData + refreshProjection)": _best_ms(lambda: target.write(job["content"]),
+        "write a full-size result (setPixelData + refreshProjection)": _best_ms(lambda: target.write(job.content),
                                                                                  2),
         "write a 256 px live result over it": _best_ms(lambda: target.write(kept_image), 2),
         "... without refreshProjection": _best_ms(lambda: target.fill(kept_image), 2),
