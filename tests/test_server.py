@@ -4,15 +4,18 @@ The handshake, jobs (previews, result, warm starts), cancel, EOF, memory, priori
 link timeout; bad jobs and broken streams are in test_server_faults.py."""
 
 import os
+import socket
 import sys
 import threading
 import time
 
 import pytest
+import torch
 
 from backend import images, server
 from helpers import Backend, listening_inodes, proc_status_mib, sample, socket_inodes
-from krita_nst.core import wire
+from krita_nst.core import settings, wire
+from krita_nst.core.version import VERSION
 
 SMALL = {"size": 128, "steps": 30, "preview_every": 5}
 
@@ -24,11 +27,16 @@ def job_images():
     return content, [{"image": style, "weight": 1.0}]
 
 
-def test_handshake(backend):
+def test_handshake(backend, runtime):
+    """The hello carries what the plugin's client compares (krita_nst/client.py: version, protocol, settings
+    schema) with this checkout's values, and what it shows (torch, device)."""
     hello = backend.read()
     assert hello.type == wire.HELLO
     assert hello["protocol"] == wire.PROTOCOL_VERSION
-    assert hello["backend_version"] and hello["torch_version"].startswith("2.") and hello["device"]
+    assert hello["backend_version"] == VERSION
+    assert hello["settings_schema"] == settings.fingerprint()
+    assert hello["torch_version"] == torch.__version__
+    assert hello["device"] == runtime.description
 
 
 def test_job_streams_previews_then_a_full_size_result_and_stays_warm(backend):
@@ -151,9 +159,14 @@ def test_no_socket_at_all_only_pipes(backend):
     content, styles = job_images()
     backend.send(wire.JOB, id=1, content=content, styles=styles, settings=dict(SMALL, steps=2))
     assert backend.until({wire.RESULT, wire.ERROR})[-1].type == wire.RESULT
+    with socket.socket() as probe:   # the check itself sees a listening socket (this process's)
+        probe.bind(("127.0.0.1", 0))
+        probe.listen()
+        assert str(os.fstat(probe.fileno()).st_ino) in listening_inodes()
     sockets = socket_inodes(backend.proc.pid)
+    listening = sockets & listening_inodes()
+    assert not listening, "the backend listens on sockets: %s" % sorted(listening)
     assert not sockets, "the backend holds sockets: %s" % sorted(sockets)
-    assert not sockets & listening_inodes()
     for stream in ("0", "1"):
         assert os.readlink("/proc/%d/fd/%s" % (backend.proc.pid, stream)).startswith("pipe:[")
 
