@@ -1,0 +1,74 @@
+"""krita_nst/config.py (kritarc through the fake Krita) and krita_nst/watcher.py (the one timer)."""
+
+import json
+
+import fake_krita  # installs itself as `krita`: first
+import pytest
+
+from helpers import spin
+from krita_nst import config
+from krita_nst.core import backends
+from krita_nst.watcher import Watcher
+
+krita = fake_krita.krita   # the fixture
+GROUP = config.GROUP
+
+
+def test_settings_read_their_defaults_parse_kritarc_and_fall_back_on_bad_values(krita):
+    assert config.read("strength") == 50 and config.read("preserve_colors") == "none"
+    krita.writeSetting(GROUP, "strength", "72.5")
+    krita.writeSetting(GROUP, "steps", "lots")   # a script wrote nonsense: the default, never an exception
+    assert config.read("strength") == 72.5 and config.read("steps") == 100
+    config.write("size", 384)
+    assert krita.readSetting(GROUP, "size", "") == "384" and config.job_settings()["size"] == 384
+    assert "feather" not in config.job_settings()   # the plugin's own settings never go to the backend
+    with pytest.raises(ValueError):
+        config.write("preserve_colors", "sepia")
+    assert config.raw("strength") == "72.5" and config.raw("seed") == ""
+
+
+def test_json_values_round_trip_and_unreadable_ones_are_none(krita):
+    config.write_json("speeds", {"cpu": 0.5})
+    assert config.read_json("speeds") == {"cpu": 0.5}
+    krita.writeSetting(GROUP, "speeds", "{not json")
+    assert config.read_json("speeds") is None and config.read_json("absent") is None
+
+
+def test_the_backend_setting_is_checked_and_chooses_local_or_ssh(krita, tmp_path, monkeypatch):
+    assert config.backend_setting() == backends.LOCAL
+    with pytest.raises(backends.BadSpec):
+        config.write_backend_setting("ftp://nowhere")
+    assert config.backend_setting() == backends.LOCAL   # a bad address is never written
+    config.write_backend_setting("ssh://me@gpu-box/home/me/krita-nst")
+    krita.writeSetting(GROUP, "ssh_options", "-p 2222")
+    remote = config.backend_location()
+    assert remote.host == "gpu-box" and "2222" in remote.argv and remote.transfer == "png"
+    config.write_backend_setting("  ")
+    monkeypatch.setattr(config, "BACKEND_FILE", str(tmp_path / "backend.json"))
+    with pytest.raises(config.BackendMissing, match="not installed"):
+        config.backend_location()
+    (tmp_path / "backend.json").write_text(json.dumps({"python": str(tmp_path / "nope"), "root": str(tmp_path)}))
+    with pytest.raises(config.BackendMissing, match="missing"):
+        config.backend_location()
+
+
+def test_the_logs_live_in_kritas_app_data_folder(krita, tmp_path):
+    assert config.log_path() == str(tmp_path / "krita_nst" / "backend.log")
+    assert (tmp_path / "krita_nst").is_dir() and config.plugin_log_path().endswith("plugin.log")
+
+
+def test_the_watcher_says_which_names_changed_and_only_when_one_did(krita, app):
+    watcher = Watcher({name: (lambda name=name: config.raw(name)) for name in config.WATCHED}, interval_ms=10)
+    seen = []
+    watcher.changed.connect(seen.append)
+    assert watcher.check() == frozenset() and seen == []
+    krita.writeSetting(GROUP, "strength", "65")
+    krita.writeSetting(GROUP, "backend", "ssh://h/p")
+    assert watcher.check() == {"strength", "backend"} and seen == [{"strength", "backend"}]
+    assert watcher.value("strength") == "65"
+    krita.writeSetting(GROUP, "strength", "65")   # written again, the same: nothing to say
+    assert watcher.check() == frozenset() and len(seen) == 1
+    krita.writeSetting(GROUP, "style_file", "/a.png")
+    spin(app, lambda: len(seen) == 2, 5, "the watcher's own timer")
+    assert seen[1] == {"style_file"}
+    watcher.stop()
