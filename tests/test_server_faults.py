@@ -168,6 +168,12 @@ def test_a_bad_job_gets_a_clear_error_and_the_backend_keeps_serving(shared, case
 
 
 def test_a_good_job_after_all_the_bad_ones(shared):
+    """Every bad job first, here (not only in the tests before: alone, this test would prove nothing), then
+    a good one on the same backend."""
+    for case, (make, expected) in BAD_JOBS.items():
+        shared.write(make("again: " + case))
+        error = shared.until({wire.ERROR, wire.RESULT, wire.CANCELLED}, timeout=60)[-1]
+        assert error.type == wire.ERROR and error["id"] == "again: " + case and expected in error["message"], error
     content = wire.Image(SMALL_CONTENT.width, SMALL_CONTENT.height, "RGBA8", SMALL_CONTENT.data)
     shared.send(wire.JOB, id="good", content=content, styles=[{"image": STYLE, "weight": 1.0}], settings=QUICK)
     result = shared.until({wire.RESULT, wire.ERROR}, timeout=120)[-1]
