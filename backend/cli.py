@@ -29,7 +29,7 @@ def _progress_bar(progress, width=30):
 
 def stylize_command(args):
     from . import device, engine, images, jobs
-    from .engine import InputError
+    from .errors import InputError
     from .model import WeightsError, load_vgg19
     settings = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
     weights = args.style_weight or [1.0] * len(args.style)

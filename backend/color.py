@@ -55,3 +55,12 @@ def match_histogram(style, content):
     x = style.reshape(3, -1).double()
     out = transform @ (x - ms) + mc
     return out.reshape(style.shape).to(style.dtype).clamp(0, 1)
+
+
+def recoloured(style_images, content, preserve_colors):
+    """The styles as the optimisation sees them: recoloured from the content in the colour-keeping modes."""
+    if preserve_colors == "histogram":
+        return [match_histogram(s, content) for s in style_images]
+    if preserve_colors == "luminance":
+        return [match_luminance(s, content) for s in style_images]
+    return style_images

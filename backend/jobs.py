@@ -9,7 +9,7 @@ from krita_nst.core.wire import ENCODINGS, MAX_PIXELS, RAW, Image
 
 from . import device, engine, images, warm
 from .device import Runtime
-from .engine import InputError
+from .errors import InputError
 from .model import VGG19Features
 
 # MAX_PIXELS (wire.MAX_PIXELS, 64 Mpx): bigger images are refused from the message header, before their pixels.
@@ -86,7 +86,6 @@ def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tup
     rgb, alpha = _tensors(content, "the content image")
     style_tensors = [(_tensors(style, "style image %d" % (i + 1))[0], weight)
                      for i, (style, weight) in enumerate(styles)]
-    model.pooling = settings["pooling"]
     styles_id = warm.styles_identity(styles) if key and memory is not None else None
     previous = memory.recall(key, styles_id) if memory is not None and styles_id else None
     for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,

@@ -8,7 +8,7 @@ Two weight sources:
 """
 
 import os
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +18,7 @@ from torch import nn
 _BLOCKS = (2, 2, 4, 4, 4)
 CONV_NAMES = tuple("conv%d_%d" % (b + 1, i + 1) for b, n in enumerate(_BLOCKS) for i in range(n))
 _CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
+POOLS: Dict[str, Callable[..., torch.Tensor]] = {"avg": F.avg_pool2d, "max": F.max_pool2d}
 
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
@@ -48,27 +49,28 @@ class Preprocess(nn.Module):
 class VGG19Features(nn.Module):
     """The convolutional part of VGG19, returning the named activations asked for."""
 
-    def __init__(self, convs, caffe, pooling="avg"):
+    def __init__(self, convs, caffe):
         super().__init__()
-        if pooling not in ("avg", "max"):
-            raise ValueError("pooling must be 'avg' or 'max', not %r" % (pooling,))
-        self.pooling = pooling
         self.preprocess = Preprocess(caffe)
         self.convs = nn.ModuleDict(convs)
         for p in self.parameters():
             p.requires_grad_(False)
         self.eval()
 
-    def forward(self, rgb, layers, check: Optional[Callable[[], None]] = None):
+    def forward(self, rgb, layers, pooling, check: Optional[Callable[[], None]] = None):
         """rgb: N x 3 x H x W in 0-1.  layers: names such as 'relu4_2'; returns {name: tensor}.
+
+        pooling: 'avg' or 'max', per call: the model is shared by every job and never changed by one.
 
         check, when given, is called before every layer, and again between layers during the
         backward pass; it may raise to abandon the pass (the engine's prompt cancel).
         """
+        if pooling not in POOLS:
+            raise ValueError("pooling must be 'avg' or 'max', not %r" % (pooling,))
         wanted = set(layers)
         out = {}
         x = self.preprocess(rgb)
-        pool = F.avg_pool2d if self.pooling == "avg" else F.max_pool2d
+        pool = POOLS[pooling]
         for name, conv in self.convs.items():
             block, index = name[4:].split("_")
             if block != "1" and index == "1":
@@ -118,7 +120,7 @@ def _deepest_conv(layers):
     return max(CONV_NAMES.index(n) for n in names)
 
 
-def load_vgg19(path=None, layers=None, pooling="avg"):
+def load_vgg19(path=None, layers=None):
     """Build the frozen feature extractor, cut after the deepest of `layers` (all if None)."""
     path = path or DEFAULT_WEIGHTS
     state = _load_state(path)
@@ -148,4 +150,4 @@ def load_vgg19(path=None, layers=None, pooling="avg"):
         expected = _CHANNELS[int(name[4])]
         if conv.out_channels != expected:
             raise WeightsError("%s: %s has %d channels, VGG19 has %d" % (path, name, conv.out_channels, expected))
-    return VGG19Features(convs, caffe=caffe, pooling=pooling)
+    return VGG19Features(convs, caffe=caffe)

@@ -6,15 +6,13 @@ from typing import List, Tuple
 
 from krita_nst.core.sizes import fit, working_size
 
+from .errors import InputError
+
 MIN_SIDE = 16          # below this VGG's five poolings leave nothing to compare
 COARSEST = 96          # the pyramid halves the size while the coarsest long side stays at least this
 # Steps per scale, coarse to fine, as shares of the total.  Three scales were 4:2:1 (15 steps at the
 # finest); 2:1:1 gives it 25, better on both distances on every pair for +20 % time (docs/benchmark.md).
 SHARES = {1: (1,), 2: (2, 1), 3: (2, 1, 1)}
-
-
-class InputError(ValueError):
-    """Input that cannot be stylised, with a message a person understands."""
 
 
 @dataclass

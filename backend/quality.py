@@ -23,7 +23,7 @@ _model = None
 def _vgg():
     global _model
     if _model is None:
-        _model = load_vgg19(None, (CONTENT_LAYER,) + STYLE_LAYERS, pooling="max")
+        _model = load_vgg19(None, (CONTENT_LAYER,) + STYLE_LAYERS)
     return _model
 
 
@@ -41,7 +41,7 @@ def distances(output, content, style, size=QUALITY_SIZE):
     scale = math.sqrt(pixels / (sh * sw))
     sty = images.resize(style.float(), max(1, round(sh * scale)), max(1, round(sw * scale)))
     layers = (CONTENT_LAYER,) + STYLE_LAYERS
-    fo, fc, fs = model(out, layers), model(cont, [CONTENT_LAYER]), model(sty, STYLE_LAYERS)
+    fo, fc, fs = (model(out, layers, "max"), model(cont, [CONTENT_LAYER], "max"), model(sty, STYLE_LAYERS, "max"))
     p = fc[CONTENT_LAYER]
     content_d = float((fo[CONTENT_LAYER] - p).pow(2).sum() / p.pow(2).sum())
     style_d = 0.0

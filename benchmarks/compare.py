@@ -94,11 +94,9 @@ def variants(model, runtime, pairs, size):
         content, style = load(content_name), load(style_name)
         cells = []
         for _, rt, pooling in runs:
-            model.pooling = pooling
-            out, seconds, _ = run_ours(model, rt, content, style, {"size": size})
+            out, seconds, _ = run_ours(model, rt, content, style, {"size": size, "pooling": pooling})
             c, s = quality.distances(out, content, style)
             cells.append("%.3f / %.3f, %.1f s" % (c, s, seconds))
-        model.pooling = "avg"
         lines.append("| %s | %s | %s |" % (content_name, style_name, " | ".join(cells)))
         print(lines[-1], flush=True)
     return lines

@@ -32,7 +32,7 @@ STROKE_AREA = 0.05
 
 import torch  # noqa: E402
 
-from backend import device, engine, images, jobs, quality, starts, warm  # noqa: E402
+from backend import device, engine, images, jobs, quality, warm  # noqa: E402
 from backend.model import load_vgg19  # noqa: E402
 
 
@@ -126,8 +126,8 @@ def rows_of_pair(model, runtime, content_name, style_name, size):
             after_cold = copy.deepcopy(memory)
         outputs.append(out)
         results.append((label, seconds, was_warm, steps, quality.distances(out, target, style_rgb), ref))
-    grow = starts.repaint_margin(*rgb.shape[-2:])   # as starts.warm_start_of, at the layer's size
-    mask = warm.changed_mask(rgb, stroked_rgb, grow, grow)
+    grow = warm.repaint_margin(*rgb.shape[-2:])   # the mask warm.begin makes, at the layer's size
+    mask = warm.grown(warm.changed(rgb, stroked_rgb), grow, grow)
     first, stroked_cold = outputs[0], outputs[1]
     pasted = first * (1 - mask) + mask * stroked_cold
     results.insert(6, ("cold stroke pasted into the first cold result", 0.0, False, 0,

@@ -20,7 +20,7 @@ SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "samples")
 
 import torch  # noqa: E402
 
-from backend import device, engine, images, lbfgs  # noqa: E402
+from backend import device, engine, images, lbfgs, losses, plan  # noqa: E402
 from backend.model import load_vgg19  # noqa: E402
 
 
@@ -51,20 +51,20 @@ def main(argv=None):
     content = images.scale_to(load("astronaut.png"), args.size)
     style = load("starry_night_google.jpg")
     h, w = content.shape[-2:]
-    scale = engine.Scale(h, w, 1, [engine.style_size(style.shape[-2:], (h, w), 1.0)])
+    scale = plan.Scale(h, w, 1, [plan.style_size(style.shape[-2:], (h, w), 1.0)])
     content_features = engine.content_target(model, runtime, content, lambda: None)
     grams = engine.style_targets(model, runtime, [style], [1.0], scale.style_sizes, lambda: None)
-    content_scale, layer_weights = engine._balance(content_features, grams)
-    weights = (content_scale, layer_weights, engine.style_weight(50), engine.TV_SCALE)
+    content_scale, layer_weights = losses.balance(content_features, grams, engine.STYLE_LAYER_WEIGHTS)
+    weights = (content_scale, layer_weights, losses.style_weight(50), engine.TV_SCALE)
     x = content.clone().contiguous().requires_grad_(True)
 
     with runtime.autocast():
-        shapes = model(runtime.prepare(x), engine.ALL_LAYERS)
+        shapes = model(runtime.prepare(x), engine.ALL_LAYERS, "avg")
     upstream = [torch.randn_like(f) * 1e-3 for f in shapes.values()]
 
     def vgg_only():
         with runtime.autocast():
-            features = model(runtime.prepare(x), engine.ALL_LAYERS)
+            features = model(runtime.prepare(x), engine.ALL_LAYERS, "avg")
         torch.autograd.backward(list(features.values()), upstream)
 
     def full(check):

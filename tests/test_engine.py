@@ -1,14 +1,11 @@
-"""The engine on real images at small sizes: quality, controls, odd inputs."""
+"""The engine's loop on real images at small sizes: quality, controls, starts, previews."""
 
 import pytest
 import torch
 
-from backend import engine, images, jobs, losses, quality, starts, warm
-from backend.engine import CONTENT_LAYER, InputError
-from backend.model import WeightsError, load_vgg19
+from backend import engine, images, quality
+from backend.errors import InputError
 from helpers import sample
-from krita_nst.core import wire
-from krita_nst.core.settings import check_settings
 
 QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
 
@@ -22,12 +19,14 @@ def pair():
     return load("chelsea.png"), load("starry_night_google.jpg")
 
 
+def run_to_end(vgg, runtime, content, styles, **settings):
+    progress = list(engine.stylize(vgg, runtime, content, styles, dict(QUICK, **settings)))
+    assert progress[-1].done
+    return progress[-1], progress[:-1]
+
+
 def result(vgg, runtime, content, styles, **settings):
-    last = None
-    for progress in engine.stylize(vgg, runtime, content, styles, dict(QUICK, **settings)):
-        last = progress
-    assert last.done
-    return last.image
+    return run_to_end(vgg, runtime, content, styles, **settings)[0].image
 
 
 def test_style_distance_falls_while_content_stays_bounded(vgg, runtime, pair):
@@ -81,206 +80,51 @@ def test_blend_weights_select_styles(vgg, runtime, pair):
     mixed = result(vgg, runtime, content, [(style, 1.0), (other, 1.0)], steps=6)
     assert torch.allclose(only, blended, atol=1e-5)
     assert not torch.allclose(only, mixed, atol=1e-3)
+    for bad in ([(style, -1.0)], [(style, 0.0)], [(style, True)], []):
+        with pytest.raises(InputError, match="weight|no style"):
+            result(vgg, runtime, content, bad, steps=1)
 
 
-def test_adam_and_noise_init_run(vgg, runtime, pair):
+def test_noise_content_and_blend_starts_with_adam(vgg, runtime, pair):
+    # Three Adam steps (lr 0.02) move a pixel by 0.06 at most, so the run's working result still shows
+    # where it started: at the content, at noise (~0.33 from it on average), or 0.4 of the way to noise.
     content, style = pair
-    out = result(vgg, runtime, content, [(style, 1.0)], optimizer="adam", init="blend", steps=10)
-    assert out.shape == content.shape and 0 <= out.min() and out.max() <= 1
+    away = {}
+    for init in ("content", "noise", "blend"):
+        done, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], optimizer="adam", init=init, steps=3, scales=1)
+        working = done.working
+        assert 0 <= float(working.result.min()) and float(working.result.max()) <= 1
+        away[init] = float((working.result - working.content).abs().mean())
+    assert away["content"] < 0.06 < 0.25 < away["noise"], away
+    assert 0.3 * away["noise"] < away["blend"] < 0.5 * away["noise"], away
+    generator = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    small = images.resize(content, 24, 36)
+    noise = engine.initial(small, "noise", generator())
+    assert torch.allclose(engine.initial(small, "blend", generator()), 0.6 * small + 0.4 * noise)
+    assert torch.equal(engine.initial(small, "content", generator()), small)
 
 
-def wire_image(w, h, fmt, fill):
-    return wire.Image(w, h, fmt, bytes(fill(i) for i in range(w * h * wire.FORMATS[fmt])))
-
-
-def run_job(vgg, runtime, content, style, **settings):
-    out = list(jobs.run(vgg, runtime, content, [(style, 1.0)], dict(QUICK, steps=4, **settings)))
-    return out[-1][1]
-
-
-def test_odd_inputs_give_a_result_or_a_clear_error(vgg, runtime):
-    style = images.load_file(sample("starry_night_google.jpg"))
-    with pytest.raises(InputError, match="too small"):
-        run_job(vgg, runtime, wire_image(1, 1, "RGBA8", lambda i: 200), style)
-    with pytest.raises(InputError, match="too small"):
-        run_job(vgg, runtime, wire_image(1, 2000, "RGBA8", lambda i: 200), style)
-    with pytest.raises(InputError, match="too thin"):   # fine in pixels, too thin once scaled to `size`
-        run_job(vgg, runtime, wire_image(2000, 20, "RGBA8", lambda i: 200), style)
-    with pytest.raises(InputError, match="fully transparent"):
-        run_job(vgg, runtime, wire_image(64, 64, "BGRA8", lambda i: 0), style)
-    gray = wire_image(96, 64, "GRAY8", lambda i: (i * 7) % 256)
-    out = run_job(vgg, runtime, gray, style)
-    assert (out.width, out.height, out.format) == (96, 64, "GRAY8")
-    wide = run_job(vgg, runtime, wire_image(300, 40, "RGB8", lambda i: (i * 13) % 256), style)
-    assert (wide.width, wide.height) == (300, 40)
-
-
-def test_transparent_areas_stay_transparent(vgg, runtime):
-    style = images.load_file(sample("starry_night_google.jpg"))
-    w, h = 80, 60
-    # left half opaque grey-ish pixels, right half fully transparent
-    def px(i):
-        pixel, channel = divmod(i, 4)
-        x = pixel % w
-        return (255 if x < w // 2 else 0) if channel == 3 else (i * 11) % 256
-    content = wire_image(w, h, "BGRA8", px)
-    out = run_job(vgg, runtime, content, style)
-    alpha_in = bytes(content.data)[3::4]
-    alpha_out = bytes(out.data)[3::4]
-    assert alpha_out == alpha_in
-
-
-def test_torchvision_format_weights_load_with_their_preprocessing(tmp_path, vgg):
-    # A torchvision-layout state dict (features.N.weight/bias) built from the bundled convolutions.
-    indices = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
-    full = load_vgg19(None)
-    state = {}
-    for i, conv in zip(indices, full.convs.values()):
-        state["features.%d.weight" % i] = conv.weight.detach().clone()
-        state["features.%d.bias" % i] = conv.bias.detach().clone()
-    path = tmp_path / "vgg19_tv.pth"
-    torch.save(state, path)
-    tv = load_vgg19(str(path), engine.ALL_LAYERS)
-    assert not tv.preprocess.flip and tv.preprocess.std[0, 0, 0, 0].item() == pytest.approx(0.229)
-    x = torch.rand(1, 3, 64, 64)
-    assert tv(x, [CONTENT_LAYER])[CONTENT_LAYER].shape == (1, 512, 8, 8)
-    bad = tmp_path / "bad.pth"
-    torch.save({"something": torch.zeros(1)}, bad)
-    with pytest.raises(WeightsError, match="neither"):
-        load_vgg19(str(bad))
-    with pytest.raises(WeightsError, match="not found"):
-        load_vgg19(str(tmp_path / "missing.bin"))
-
-
-def test_each_loss_term_is_relative_to_its_target(vgg, pair):
-    # All-zero features are exactly "one unit" away on the content term and on every style layer,
-    # so that strength means the same on every image and no style layer drowns the others.
+def test_a_cancel_ends_the_run_without_a_result(vgg, runtime, pair):
     content, style = pair
-    with torch.no_grad():
-        p = vgg(content, [CONTENT_LAYER])[CONTENT_LAYER]
-        grams = {n: losses.gram(f) for n, f in vgg(style, engine.STYLE_LAYERS).items()}
-    content_scale, weights = engine._balance(p, grams)
-    assert content_scale * float(losses.content_loss(torch.zeros_like(p), p)) == pytest.approx(1.0)
-    for name, target in grams.items():
-        empty = weights[name] * float(losses.layer_style_loss_of_grams(torch.zeros_like(target), target))
-        assert empty == pytest.approx(1.0 / len(engine.STYLE_LAYERS))
+    polls = []
+    stop = lambda: polls.append(1) or len(polls) > 40  # noqa: E731  (within the second or third step)
+    progress = list(engine.stylize(vgg, runtime, content, [(style, 1.0)], dict(QUICK, steps=20), stop))
+    assert len(progress) < 5 and not any(p.done for p in progress)
 
 
-def test_style_is_seen_at_the_content_pixel_count_times_style_scale():
-    for style_hw, content_hw in (((1528, 1200), (384, 384)), ((100, 1000), (300, 40)), ((512, 512), (96, 128))):
-        for scale in (0.5, 1.0, 2.0):
-            h, w = engine.style_size(style_hw, content_hw, scale)
-            assert h / w == pytest.approx(style_hw[0] / style_hw[1], rel=0.05)
-            assert h * w == pytest.approx(content_hw[0] * content_hw[1] * scale ** 2, rel=0.05)
-    assert min(engine.style_size((10, 4000), (20, 20), 0.1)) >= engine.MIN_SIDE
-
-
-def run_to_end(vgg, runtime, content, styles, previous=None, **settings):
-    progress = list(engine.stylize(vgg, runtime, content, styles, dict(QUICK, **settings), previous=previous))
-    return progress[-1], progress[:-1]
-
-
-def test_a_warm_start_reaches_the_cold_distances_in_a_fifth_of_the_steps(vgg, runtime, pair, monkeypatch):
-    # 20 finest steps from the warm start against a cold run of 100, after a compact stroke.  The
-    # default warm run is shorter and trades some distance for time (docs/benchmark.md).
-    monkeypatch.setattr(starts, "WARM_HALF", 0)
-    monkeypatch.setattr(starts, "WARM_FINE", 20)
+def test_each_step_reports_and_the_stages_go_coarse_to_fine(vgg, runtime, pair):
     content, style = pair
-    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=100)
-    stroked = content.clone()
-    stroked[..., 120:150, 80:300] = torch.tensor([0.85, 0.2, 0.15]).view(1, 3, 1, 1)   # a brush stroke, ~5 %
-    cold, cold_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], steps=100)
-    again, warm_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], previous=first.working)
-    assert again.warm and not cold.warm and all(p.warm for p in warm_steps)
-    assert len(warm_steps) * 5 <= len(cold_steps), (len(warm_steps), len(cold_steps))
-    c_cold, s_cold = quality.distances(cold.image, stroked, style, size=QUICK["size"])
-    c_warm, s_warm = quality.distances(again.image, stroked, style, size=QUICK["size"])
-    assert c_warm < 1.02 * c_cold and s_warm < 1.02 * s_cold, ((c_warm, s_warm), (c_cold, s_cold))
+    done, steps = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=12)
+    assert [p.step for p in steps] == list(range(1, 13)) and all(p.total == 12 for p in steps)
+    stages = [p.stage for p in steps]
+    assert stages[0] == "96x64" and stages[-1] == "192x128", stages
+    assert set(done.losses) == {"content", "style", "tv", "total"} and not done.warm
+    assert done.working.result.shape[-2:] == (128, 192) and done.image.shape == content.shape
 
 
-def thin_stroke(content, colour=(0.85, 0.2, 0.15), width=0.05):
-    """The content with a red zigzag band across it, `width` of the height wide."""
-    _, _, h, w = content.shape
-    ys, xs = torch.meshgrid(torch.arange(h).float() / h, torch.arange(w).float() / w, indexing="ij")
-    zigzag = 0.45 + 0.15 * (1 - 2 * ((xs * 4) % 1 - 0.5).abs() * 2)
-    band = (((ys - zigzag).abs() < width / 2) & (xs > 0.1) & (xs < 0.9)).float().view(1, 1, h, w)
-    return content * (1 - band) + torch.tensor(colour).view(1, 3, 1, 1) * band
-
-
-def test_the_default_warm_run_paints_a_stroke_in_the_style_from_kept_style_targets(vgg, runtime, pair, monkeypatch):
-    # The default schedule at the default size after a thin stroke: both distances near a cold run's
-    # (measured +2.2 % and +0.8 %), in under a quarter of its steps.  When the finest scale started
-    # the stroke from the old texture, the stroke stayed red: style +14.8 %.  The styles' VGG passes
-    # are not repeated: the thread kept their Gram matrices.
-    content, style = pair
-    settings = dict(size=512, steps=100)
-    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], **settings)
-    stroked = thin_stroke(content)
-    cold, cold_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], **settings)
-    computed = []
-    real = engine.style_targets
-    monkeypatch.setattr(engine, "style_targets", lambda *args: computed.append(args[-1] is None) or real(*args))
-    again, warm_steps = run_to_end(vgg, runtime, stroked, [(style, 1.0)], previous=first.working, **settings)
-    assert again.warm and len(warm_steps) * 4 <= len(cold_steps), (len(warm_steps), len(cold_steps))
-    assert computed == [False, False]
-    # Far from the stroke (its band starts at 27 % of the height; the finest scale moves up to ~18 %
-    # of the height around it) the picture is exactly the last result's.
-    top = first.working.result.shape[-2] // 15
-    assert torch.equal(again.working.result[..., :top, :], first.working.result[..., :top, :])
-    c_cold, s_cold = quality.distances(cold.image, stroked, style)
-    c_warm, s_warm = quality.distances(again.image, stroked, style)
-    assert c_warm < 1.05 * c_cold and s_warm < 1.05 * s_cold, ((c_warm, s_warm), (c_cold, s_cold))
-
-
-def test_a_re_run_with_nothing_changed_goes_on_from_the_last_result(vgg, runtime, pair):
-    # It used to move nothing (the changed region was empty): a wait for a copy of the last result.
-    content, style = pair
-    first, first_steps = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=20)
-    again, steps = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=20, previous=first.working)
-    assert again.warm and not torch.equal(again.working.result, first.working.result)
-    assert steps[-1].losses["total"] < first_steps[-1].losses["total"], (first_steps[-1].losses, steps[-1].losses)
-
-
-def test_a_warm_start_needs_the_same_working_size(vgg, runtime, pair):
-    content, style = pair
-    first, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4)
-    other, _ = run_to_end(vgg, runtime, content, [(style, 1.0)], steps=4, size=160, previous=first.working)
-    same, steps = run_to_end(vgg, runtime, content, [(style, 1.0)], strength=65, previous=first.working)
-    assert not other.warm and same.warm and len(steps) <= starts.WARM_HALF + starts.WARM_FINE
-
-
-def test_a_stroke_is_worked_where_it_is_and_a_new_strength_everywhere(pair):
-    content, style = pair
-    scales, _ = engine.plan(content.shape[-2:], [style.shape[-2:]], check_settings(QUICK))
-    h, w = scales[-1].height, scales[-1].width
-    settings = check_settings(QUICK)
-    kept = warm.global_settings(settings)
-    before = images.resize(content, h, w)
-    previous = warm.Working(before, before.flip(-1), 1.0, kept)
-    stroked = content.clone()
-    stroked[..., 10:20, 10:40] = 1.0
-    warm_scales, start = starts.warm_start_of(previous, scales, stroked, 1.0, settings, 1.0)
-    assert start is not None and start.mask is not None and [s.steps for s in warm_scales] == [
-        starts.WARM_HALF, starts.WARM_FINE]
-    half = starts.moving(warm_scales[0], start)
-    assert half is not None and 0 < float(half.mean()) < 0.1 and float(half[..., -1, -1]) == 0.0
-    fine = starts.moving(warm_scales[1], start)   # the finest scale: a wider region around the stroke, not all
-    assert fine is not None and float(half.mean()) < float(fine.mean()) < 0.5 and float(fine[..., -1, -1]) == 0.0
-    assert bool((fine >= start.mask).all())
-    _, start = starts.warm_start_of(previous, scales, stroked, 1.0, dict(settings, strength=65), 1.0)
-    assert start is not None and start.mask is None and starts.moving(warm_scales[0], start) is None
-    _, start = starts.warm_start_of(previous, scales, content, 1.0, settings, 1.0)   # nothing changed: all of it
-    assert start is not None and start.mask is None and starts.moving(warm_scales[1], start) is None
-    # A stronger style starts further from the content, a weaker one nearer, none at the content.
-    for beta, scale in ((4.0, 4.0 ** warm.REBALANCE), (0.25, 0.25 ** warm.REBALANCE), (0.0, 0.0)):
-        moved = warm.rebalanced(previous, beta, 1.0).result
-        assert torch.allclose(moved, (before + scale * (previous.result - before)).clamp(0, 1))
-
-
-def test_a_small_layer_is_worked_at_its_own_size_and_previews_come_by_time(vgg, runtime, pair, monkeypatch):
+def test_previews_come_by_time_at_the_working_size(vgg, runtime, pair, monkeypatch):
     content, style = pair
     small = images.resize(content, 150, 200)
-    assert engine.plan(small.shape[-2:], [style.shape[-2:]], check_settings({"size": 512}))[0][-1].width == 200
     monkeypatch.setattr(engine, "PREVIEW_SECONDS", 0.0)   # every step is "2 s later"
     _, steps = run_to_end(vgg, runtime, small, [(style, 1.0)], size=512, steps=5, preview_every=1000)
     assert all(p.image is not None for p in steps)

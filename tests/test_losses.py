@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from backend import losses
+from backend import engine, images, losses
+from helpers import sample
 
 
 def test_gram_by_hand():
@@ -61,3 +62,24 @@ def test_gradients_match_finite_differences(name):
             return losses.layer_style_loss(x, losses.gram(other))
         return losses.tv_loss(x)
     assert torch.autograd.gradcheck(f, (x,), eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_each_loss_term_is_relative_to_its_target(vgg):
+    # All-zero features are exactly "one unit" away on the content term and on every style layer,
+    # so that strength means the same on every image and no style layer drowns the others.
+    content, style = (images.from_wire(images.load_file(sample(name)))[0]
+                      for name in ("chelsea.png", "starry_night_google.jpg"))
+    with torch.no_grad():
+        p = vgg(content, [engine.CONTENT_LAYER], "avg")[engine.CONTENT_LAYER]
+        grams = {n: losses.gram(f) for n, f in vgg(style, engine.STYLE_LAYERS, "avg").items()}
+    content_scale, weights = losses.balance(p, grams, engine.STYLE_LAYER_WEIGHTS)
+    assert content_scale * float(losses.content_loss(torch.zeros_like(p), p)) == pytest.approx(1.0)
+    for name, target in grams.items():
+        empty = weights[name] * float(losses.layer_style_loss_of_grams(torch.zeros_like(target), target))
+        assert empty == pytest.approx(1.0 / len(engine.STYLE_LAYERS))
+
+
+def test_strength_maps_to_a_style_weight_log_linearly():
+    assert losses.style_weight(0) == 0.0 and losses.style_weight(-5) == 0.0
+    assert losses.style_weight(50) == pytest.approx(10.0)
+    assert losses.style_weight(60) / losses.style_weight(50) == pytest.approx(10 ** 0.5)
