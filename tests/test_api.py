@@ -1,9 +1,9 @@
 """krita_nst/api.py and krita_nst/request.py against the fake Krita and a stand-in controller: what a job
 request holds, the refusals before any layer is made, and the facade's owners."""
 
-import fake_krita  # installs itself as `krita`: first
 import pytest
 
+import fake_krita  # installs itself as `krita`: first
 from krita_nst import api, config, request, styles
 from krita_nst.controller import Busy, Controller
 from krita_nst.watcher import ACTIVE_AREA

@@ -2,9 +2,9 @@
 
 import json
 
-import fake_krita  # installs itself as `krita`: first
 import pytest
 
+import fake_krita  # installs itself as `krita`: first
 from helpers import spin
 from krita_nst import config
 from krita_nst.core import backends

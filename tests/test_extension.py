@@ -4,9 +4,9 @@ Krita, and the live action following the controller, however live mode changed."
 import importlib
 import logging
 
-import fake_krita  # installs itself as `krita`: first
 import pytest
 
+import fake_krita  # installs itself as `krita`: first
 import krita_nst
 from krita_nst import actions, api, docker, extension
 from krita_nst.qt import QObject, pyqtSignal

@@ -1,8 +1,8 @@
 """krita_nst/layers.py against the fake Krita: the area a run works on, reading and writing layers."""
 
-import fake_krita  # installs itself as `krita`: first
 import pytest
 
+import fake_krita  # installs itself as `krita`: first
 from krita_nst import layers
 from krita_nst.core.wire import Image
 

@@ -3,9 +3,9 @@ cancels one, refines after new settings, and what it leaves when it stops."""
 
 import functools
 
-import fake_krita  # installs itself as `krita`: first
 import pytest
 
+import fake_krita  # installs itself as `krita`: first
 from helpers import spin
 from krita_nst import live, request
 from krita_nst.core import wire

@@ -1,7 +1,6 @@
 """krita_nst/style_choice.py: each document's style, from this run's choice, the .kra, or style_file."""
 
 import fake_krita  # installs itself as `krita`: first
-
 from krita_nst import config, styles
 from krita_nst.style_choice import StyleChoice
 

@@ -1,8 +1,8 @@
 """krita_nst/styles.py against the fake Krita: sources, the .kra annotation, finding and exporting them."""
 
-import fake_krita  # installs itself as `krita`: first
 import pytest
 
+import fake_krita  # installs itself as `krita`: first
 from krita_nst import styles
 from krita_nst.layers import LayerError
 
