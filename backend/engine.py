@@ -20,15 +20,20 @@ from .errors import InputError
 from .lbfgs import LBFGS
 from .losses import style_weight
 from .model import VGG19Features
+from .objective import (  # noqa: F401
+    ALL_LAYERS,
+    CONTENT_LAYER,
+    STYLE_LAYER_WEIGHTS,
+    STYLE_LAYERS,
+    TV_SCALE,
+    Temporal,
+    content_target,
+    objective,
+    style_targets,
+)
 from .plan import Scale, plan
 from .warm import Start, Working
 
-CONTENT_LAYER = "relu4_2"
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-STYLE_LAYER_WEIGHTS = {name: 1.0 / len(STYLE_LAYERS) for name in STYLE_LAYERS}
-ALL_LAYERS = (CONTENT_LAYER,) + STYLE_LAYERS
-
-TV_SCALE = 0.2         # smoothness 1.0 means this TV weight (TV is a mean of squares in 0-1 units)
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
 PLATEAU_TOL = 2e-3
 PREVIEW_SECONDS = 2.0  # a preview at least this often, whatever preview_every says (big images: every step)
@@ -82,7 +87,8 @@ def initial(content, init, generator):
 
 def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, styles: List[Tuple[torch.Tensor, float]],
             settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
-            max_pixels: Optional[int] = None, previous: Optional[Working] = None) -> Iterator[Progress]:
+            max_pixels: Optional[int] = None, previous: Optional[Working] = None,
+            init: Optional[torch.Tensor] = None, temporal: Optional[Temporal] = None) -> Iterator[Progress]:
     """Yield Progress for every step; the last one has done=True and the result at the content's size.
 
     model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
@@ -92,6 +98,9 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
     max_pixels: the most pixels the finest scale may have (memory); the first Progress says if it bit.
     previous: an earlier run of this content's thread with the same styles (warm.Memory.recall); when
         its working size is this run's, the run starts warm from its result: a short run (warm.begin).
+    init: 1x3xHxW in 0-1 at the content's size: a cold run's first image instead of settings["init"]
+        (animation: the previous frame's result warped to this one).
+    temporal: a Temporal term at the content's size, added to every scale's objective (animation).
     """
     def check():
         if should_stop():
@@ -99,6 +108,7 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
 
     try:
         job = _job(model.to(runtime.device), runtime, content, styles, settings, max_pixels, previous, check)
+        job.init, job.temporal = init, temporal
         for index, scale in enumerate(job.scales):
             yield from _scale(job, index, scale, should_stop)
         yield _done(job)
@@ -130,6 +140,8 @@ class _Job:
     last_preview: float = 0.0
     values: Dict[str, float] = field(default_factory=dict)
     used: Dict[Any, Dict[str, torch.Tensor]] = field(default_factory=dict)
+    init: Optional[torch.Tensor] = None
+    temporal: Optional[Temporal] = None
 
 
 def _job(model, runtime, content, styles, settings, max_pixels, previous, check):
@@ -155,6 +167,8 @@ def _start_image(job, scale, scaled_content):
     coarse = None if job.x is None else job.x.detach().float().cpu()
     if job.start is not None:
         return job.start.image_at(scale, coarse, scaled_content)
+    if coarse is None and job.init is not None:
+        return images.resize(job.init, *scaled_content.shape[-2:])
     if coarse is None:
         return initial(scaled_content, job.settings["init"], job.generator)
     return images.upscale(coarse, scaled_content)
@@ -183,11 +197,13 @@ def _scale(job, index, scale, should_stop):
     only = None if job.start is None else job.start.moving(scale)   # after a stroke: only around it
     only = only if only is None else only.to(runtime.device)
     term_weights = (content_scale, layer_weights, job.beta, TV_SCALE * settings["smoothness"])
+    temporal = job.temporal and job.temporal.at(scale.height, scale.width)
 
     def closure():
         job.check()
         x.grad = None
-        loss, terms = objective(model, runtime, x, content_features, grams, term_weights, job.check, pooling)
+        loss, terms = objective(model, runtime, x, content_features, grams, term_weights, job.check, pooling,
+                                temporal)
         job.check()
         loss.backward()
         if only is not None:
@@ -230,51 +246,6 @@ def _done(job):
     return Progress(job.total, job.total, "done", dict(job.values), result.clamp(0, 1), done=True,
                     seconds=time.perf_counter() - job.began, warm=job.start is not None,
                     working=Working.of_run(job.content, working, job.gamma, job.beta, job.settings, job.used))
-
-
-def objective(model, runtime, x, content_features, grams, weights, check=None, pooling="avg"):
-    """(total loss, {term: value}) of image x; weights: (content scale, style layer weights, beta, TV weight)."""
-    content_scale, layer_weights, beta, tv_weight = weights
-    with runtime.autocast():
-        features = model(runtime.prepare(x), ALL_LAYERS, pooling, check)
-    c = content_scale * losses.content_loss(features[CONTENT_LAYER], content_features)
-    each = (lambda f: _checked(f, check)) if check else (lambda f: f)
-    s = losses.style_loss(features, grams, layer_weights, each=each)
-    t = losses.tv_loss(x)
-    loss = c + beta * s + tv_weight * t
-    return loss, {"content": c, "style": s, "tv": t, "total": loss}
-
-
-def content_target(model, runtime, scaled_content, check, pooling="avg"):
-    """The content's features at one scale."""
-    with torch.no_grad(), runtime.autocast():
-        return model(runtime.prepare(scaled_content), [CONTENT_LAYER], pooling, check)[CONTENT_LAYER]
-
-
-def style_targets(model, runtime, style_images, weights, style_sizes, check, known=None, pooling="avg"):
-    """The styles' blended Gram matrices at one scale's style sizes (`known`: the same, kept from an earlier run)."""
-    if known is not None:
-        return {name: g.to(runtime.device) for name, g in known.items()}
-    grams = {name: 0.0 for name in STYLE_LAYERS}
-    with torch.no_grad(), runtime.autocast():
-        for image, w, (sh, sw) in zip(style_images, weights, style_sizes):
-            features = model(runtime.prepare(images.resize(image, sh, sw)), STYLE_LAYERS, pooling, check)
-            for name in STYLE_LAYERS:
-                check()
-                grams[name] = grams[name] + (w / sum(weights)) * losses.gram(features[name])
-    check()
-    return grams
-
-
-def _checked(tensor, check):
-    """The tensor through an identity view whose backward calls check(): a cancel point between loss terms.
-
-    Made just before the term that uses it, so autograd (latest-made node first) runs it between
-    that term's backward and the next one's.
-    """
-    view = tensor.view_as(tensor)
-    view.register_hook(lambda grad: check())  # returns None: the gradient is unchanged
-    return view
 
 
 def _plateaued(history):

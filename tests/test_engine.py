@@ -129,3 +129,25 @@ def test_previews_come_by_time_at_the_working_size(vgg, runtime, pair, monkeypat
     _, steps = run_to_end(vgg, runtime, small, [(style, 1.0)], size=512, steps=5, preview_every=1000)
     assert all(p.image is not None for p in steps)
     assert max(steps[-1].image.shape[-2:]) == 200
+
+
+
+def test_init_starts_a_cold_run_and_temporal_holds_it_where_masked(vgg, runtime, pair):
+    """Animation's hooks: the run starts from `init`; a strong temporal term keeps it there where the mask trusts it."""
+    content, style = pair
+    h, w = content.shape[-2:]
+    # A smooth random picture far from the content: it survives the working size's resizing.
+    target = images.resize(torch.rand(1, 3, 6, 9, generator=torch.Generator().manual_seed(1)), h, w)
+    settings = dict(QUICK, size=96, steps=6, scales=1, detail=0.0)
+    first = next(iter(engine.stylize(vgg, runtime, content, [(style, 1.0)], dict(settings, steps=1), init=target)))
+    assert first.image is not None
+    small = images.resize(target, *first.image.shape[-2:])
+    assert (first.image - small).abs().mean() < 0.03      # one step from the target: still that
+    mask = torch.zeros(1, 1, h, w)
+    mask[..., : w // 2] = 1.0                             # trust the left half only
+    temporal = engine.Temporal(target, mask, weight=1e4)
+    last = list(engine.stylize(vgg, runtime, content, [(style, 1.0)], settings, temporal=temporal))[-1]
+    near = (last.image - target).abs()
+    assert near[..., : w // 2 - 8].mean() < 0.08, near[..., : w // 2 - 8].mean()   # held to the target
+    assert near[..., w // 2 + 8:].mean() > 0.2, near[..., w // 2 + 8:].mean()      # free: the content's
+    assert "temporal" in last.losses
