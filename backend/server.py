@@ -97,14 +97,19 @@ class Inbox:
                                       % message.type, detail="")
         except (wire.ProtocolError, OSError, ValueError) as exc:
             log.error("stopping: unreadable input: %s", exc)
-            try:
-                self._writer.send(wire.ERROR, id=None, message="the backend got a garbled message and stops: %s"
-                                  % exc, detail="")
-            except OSError:
-                pass
+            self._last_word("the backend got a garbled message and stops: %s" % exc)
+        except Exception as exc:  # a bug here: say so rather than die without a word, as a thread does
+            log.exception("stopping: the stdin reader failed")
+            self._last_word("the backend's reader failed and stops: %r" % exc, traceback.format_exc())
         finally:
             self.closed.set()
             self.jobs.put(None)
+
+    def _last_word(self, message, detail=""):
+        try:
+            self._writer.send(wire.ERROR, id=None, message=message, detail=detail)
+        except OSError:
+            pass
 
 
 def die_with_parent(parent_pid):

@@ -90,8 +90,8 @@ BAD_JOBS = {
     "settings text": (job(settings="fast"), "settings must be an object"),
     # content and styles
     "no content": (job(content=None), "the content image is missing or is not an image"),
-    "content text": (job(content="a picture"), "the content image is missing or is not an image"),
-    "content not an image": (job(content={"width": 4, "height": 4}), "content image is missing or is not"),
+    "content text": (job(content="a picture"), "content must be an image or null, not 'a picture'"),
+    "content not an image": (job(content={"width": 4, "height": 4}), "content must be an image or null"),
     "content 1x1": (job(content=wire.Image(1, 1, "RGBA8", b"\x80\x80\x80\xff")), "too small to stylise"),
     "content transparent": (job(content=clear(32, 32)), "fully transparent"),
     "content a broken PNG": (job(content=wire.Image(32, 32, "RGBA8", b"\x89PNG broken", "png")),
@@ -107,7 +107,7 @@ BAD_JOBS = {
     "weight NaN": (weights(math.nan), "style weight 1 must be a number >= 0"),
     "weight inf": (weights(1.0, math.inf), "style weight 2 must be a number >= 0"),
     "weight negative": (weights(-1.0), "style weight 1 must be a number >= 0"),
-    "weight a list": (weights([1.0]), "style weight 1 must be a number >= 0"),
+    "weight a list": (weights([1.0]), "styles[0].weight must be a number, not [1.0]"),
     "weights sum to 0": (weights(0.0, 0.0), "the style weights are all 0"),
     # image blobs that do not match their header (the frame itself is intact)
     "empty blob": (lambda i: raw_job(i, ref(), b""), "content: 4x4 BGRA8 needs 64 bytes, got 0"),
@@ -195,7 +195,7 @@ def test_bad_input_is_an_error_and_the_backend_keeps_serving(backend):
     backend.send(wire.JOB, id=3, content=content, styles=[], settings=QUICK)
     assert "no style" in backend.until({wire.ERROR})[-1]["message"]
     style = styles[0]["image"]
-    for weights, expected in (([1.0, "lots"], "style weight 2 must be a number"),
+    for weights, expected in (([1.0, "lots"], "styles[1].weight must be a number"),
                               ([0.0, 0.0], "all 0")):
         bad = [{"image": style, "weight": w} for w in weights]
         backend.send(wire.JOB, id=5, content=content, styles=bad, settings=QUICK)

@@ -17,6 +17,8 @@ import json
 import struct
 from typing import Any, Dict, List, Optional, Protocol
 
+from .kinds import MAX_DEPTH, fields_problem, is_id
+
 PROTOCOL_VERSION = 2
 MAGIC = b"NST1"
 PREFIX = struct.Struct(">4sI")
@@ -65,10 +67,10 @@ class BadMessage(ProtocolError):
 def _image_problem(width: Any, height: Any, format: Any, size: int, max_pixels: Optional[int] = None,
                    encoding: Any = RAW) -> Optional[str]:
     """Why these fields cannot be an image with a `size` bytes blob; None when they can."""
-    if encoding not in ENCODINGS:
-        return "unknown image encoding %r (known: %s)" % (encoding, ", ".join(ENCODINGS))
-    if format not in FORMATS:
-        return "unknown pixel format %r (known: %s)" % (format, ", ".join(FORMATS))
+    if not isinstance(encoding, str) or encoding not in ENCODINGS:   # a list is unhashable: check the kind first
+        return "unknown image encoding %.100r (known: %s)" % (encoding, ", ".join(ENCODINGS))
+    if not isinstance(format, str) or format not in FORMATS:
+        return "unknown pixel format %.100r (known: %s)" % (format, ", ".join(FORMATS))
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in (width, height)):
         return "an image's width and height must be whole numbers, got %r x %r" % (width, height)
     if width < 1 or height < 1:
@@ -157,8 +159,8 @@ def encode(type: str, **fields: Any) -> bytes:
 def parse_header(raw):
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError("message header is not valid JSON: %s" % exc) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:   # RecursionError: [[[[...]]]]
+        raise ProtocolError("message header is not valid JSON: %.200s" % exc) from None
     if not isinstance(header, dict) or header.get("type") not in TYPES:
         raise ProtocolError("message header has no known type: %.200r" % (header,))
     blobs = header.get("blobs")
@@ -170,10 +172,13 @@ def parse_header(raw):
 
 
 def header_problem(header):
-    """Why a parsed header's images cannot be decoded (named by where they sit), from the header alone."""
+    """Why a parsed header's fields are of the wrong kind, or its images cannot be decoded (named by where they
+    sit), from the header alone."""
     blobs = header["blobs"]
 
-    def walk(value, where):
+    def walk(value, where, depth=0):
+        if depth > MAX_DEPTH:
+            return "%s: nested more than %d levels deep" % (where, MAX_DEPTH)
         if isinstance(value, dict) and "$image" in value:
             index = value["$image"]
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
@@ -187,15 +192,14 @@ def header_problem(header):
             children = [("%s[%d]" % (where, i), v) for i, v in enumerate(value)]
         else:
             return None
-        return next((p for p in (walk(v, w) for w, v in children) if p), None)
+        return next((p for p in (walk(v, w, depth + 1) for w, v in children) if p), None)
 
-    return walk({k: v for k, v in header.items() if k not in ("type", "blobs")}, "")
+    fields = {k: v for k, v in header.items() if k not in ("type", "blobs")}
+    return walk(fields, "") or fields_problem(header["type"], fields)
 
 
 def bad_message(header, problem):
-    job_id = header.get("id")
-    if not isinstance(job_id, (str, int, float)):
-        job_id = None
+    job_id = header.get("id") if is_id(header.get("id")) else None
     return BadMessage("invalid %s message: %s" % (header["type"], problem), header["type"], job_id)
 
 
