@@ -145,23 +145,51 @@ def die_with_parent(parent_pid):
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def _yield_cpu():
-    """Lower this process's CPU priority to NICE (POSIX; where it is already lower, leave it)."""
-    if hasattr(os, "nice"):
-        try:
+BELOW_NORMAL_PRIORITY_CLASS, IDLE_PRIORITY_CLASS = 0x4000, 0x40   # Windows' NICE, and the one lower still
+
+
+def _lower_priority():
+    """Below Krita's priority: nice NICE on POSIX, BELOW_NORMAL_PRIORITY_CLASS on Windows (already lower: left)."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+            kernel32 = device.windll("kernel32")
+            kernel32.GetCurrentProcess.restype = ctypes.c_void_p
+            kernel32.GetPriorityClass.argtypes = [ctypes.c_void_p]
+            kernel32.SetPriorityClass.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+            process = kernel32.GetCurrentProcess()
+            if kernel32.GetPriorityClass(process) in (BELOW_NORMAL_PRIORITY_CLASS, IDLE_PRIORITY_CLASS):
+                return
+            if not kernel32.SetPriorityClass(process, BELOW_NORMAL_PRIORITY_CLASS):
+                raise OSError("SetPriorityClass failed (Windows error %d)" % device.last_windows_error())
+        elif hasattr(os, "nice"):
             current = os.nice(0)
             if current < NICE:
                 os.nice(NICE - current)
-        except OSError as exc:
-            log.warning("cannot lower the backend's priority: %s", exc)
+    except OSError as exc:
+        log.warning("cannot lower the backend's priority: %s", exc)
+
+
+def _leave_a_core(environ):
+    """torch's CPU threads: one fewer than it would take, a core for Krita's brush; unless the person chose
+    (KRITA_NST_THREADS, or OMP_NUM_THREADS / MKL_NUM_THREADS, which torch follows).  Returns the count."""
+    chosen = environ.get("KRITA_NST_THREADS", "").strip()
+    if chosen:
+        if chosen.isdigit() and int(chosen) >= 1:
+            torch.set_num_threads(int(chosen))
+            return int(chosen)
+        log.warning("KRITA_NST_THREADS=%r is not a whole number of at least 1; ignored", chosen)
+    if not any(environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")):
+        torch.set_num_threads(max(1, torch.get_num_threads() - 1))   # torch's own count: the physical cores
+    return torch.get_num_threads()
 
 
 def _release_memory(runtime):
     gc.collect()
     if runtime.device.type == "cuda":
         torch.cuda.empty_cache()
-    elif runtime.device.type == "mps":
-        torch.mps.empty_cache()
+    elif runtime.device.type in ("mps", "xpu"):
+        getattr(torch, runtime.device.type).empty_cache()
 
 
 def _run_job(message, model, runtime, inbox, writer, memory):
@@ -194,11 +222,12 @@ def _run_job(message, model, runtime, inbox, writer, memory):
         log.info("job %s cancelled at step %d", job_id, last_step)
     except (ValueError, WeightsError) as exc:  # InputError and bad settings: the person's to fix
         writer.send(wire.ERROR, id=job_id, message=str(exc), detail="")
-    except (torch.cuda.OutOfMemoryError, MemoryError) as exc:
-        log.error("job %s: out of memory: %s", job_id, exc)
-        writer.send(wire.ERROR, id=job_id, message="not enough memory for this job on %s; lower the size setting"
-                    % runtime.device.type, detail=str(exc))
     except Exception as exc:  # keep serving: one bad job must not take the warm backend down
+        if device.out_of_memory(exc):
+            log.error("job %s: out of memory: %s", job_id, exc)
+            writer.send(wire.ERROR, id=job_id, message="not enough memory for this job on %s; lower the size "
+                        "setting" % runtime.device.type, detail=str(exc))
+            return
         detail = traceback.format_exc()
         log.error("job %s failed:\n%s", job_id, detail)
         writer.send(wire.ERROR, id=job_id, message="the backend failed: %s" % exc, detail=detail)
@@ -214,7 +243,8 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
     stdout = stdout or sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol stream
     die_with_parent(parent_pid)
-    _yield_cpu()
+    _lower_priority()
+    threads = _leave_a_core(os.environ)
     writer = Writer(stdout)
     try:
         runtime = device.choose(device_name, precision)
@@ -225,7 +255,7 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
         return 2
     writer.send(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema=settings.fingerprint(),
                 backend_version=VERSION, torch_version=torch.__version__, device=runtime.description)
-    log.info("serving on %s", runtime.description)
+    log.info("serving on %s (%s), %d CPU threads", runtime.description, runtime.why, threads)
     inbox = Inbox(stdin, writer)
     if link_timeout:
         inbox.exit_when_silent(link_timeout)

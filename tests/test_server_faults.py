@@ -6,6 +6,7 @@ import math
 import struct
 
 import pytest
+import torch
 
 from backend import images
 from helpers import Backend, proc_status_mib, sample
@@ -251,3 +252,33 @@ def test_broken_framing_is_a_clear_error_and_a_clean_exit(case):
         assert backend.proc.wait(timeout=30) == 0
     finally:
         backend.close()
+
+
+class Recorder:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, type, **fields):
+        self.sent.append((type, fields))
+
+
+@pytest.mark.parametrize("where, exc", [
+    ("mps", RuntimeError("MPS backend out of memory (MPS allocated: 17.01 GB, other allocations: 1.20 GB, "
+                         "max allowed: 18.13 GB). Tried to allocate 1.50 GB on private pool.")),
+    ("cuda", torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")),
+])
+def test_out_of_memory_on_any_device_is_advice_and_the_memory_is_released(monkeypatch, where, exc):
+    """MPS says it in a plain RuntimeError: the same advice as CUDA's OutOfMemoryError, not "the backend failed"."""
+    from backend import jobs, server
+    released = []
+    monkeypatch.setattr(getattr(torch, where), "empty_cache", lambda: released.append(where))
+    monkeypatch.setattr(jobs, "run", lambda *a, **k: (_ for _ in ()).throw(exc))
+    monkeypatch.setattr(server.device, "MemoryMeter", lambda runtime: None)
+    runtime = server.device.Runtime(torch.device(where), torch.float32, False)
+    message = wire.Message(wire.JOB, {"id": 7, "content": SMALL_CONTENT, "styles": [], "settings": {}})
+    writer = Recorder()
+    server._run_job(message, None, runtime, server.Inbox(None, writer), writer, None)
+    (type, fields), = writer.sent
+    assert type == wire.ERROR and fields["id"] == 7, writer.sent
+    assert fields["message"] == "not enough memory for this job on %s; lower the size setting" % where
+    assert "Tried to allocate" in fields["detail"] and released == [where]
