@@ -47,7 +47,10 @@ class JOBOBJECT_EXTENDED_LIMIT_INFORMATION(ctypes.Structure):
 
 
 def _kernel32() -> Any:
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    """kernel32 with the calls typed (the tests fake this function)."""
+    if sys.platform != "win32":   # also tells the type checker that what follows is Windows-only
+        raise OSError("kernel32 is Windows only")
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
     handle, bool_ = ctypes.c_void_p, ctypes.c_int
     kernel32.CreateJobObjectW.argtypes, kernel32.CreateJobObjectW.restype = [ctypes.c_void_p, ctypes.c_wchar_p], handle
     kernel32.SetInformationJobObject.argtypes = [handle, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32]
@@ -66,7 +69,11 @@ class KillOnCloseJob:
         self._kernel32: Any = None
         if sys.platform != "win32":
             return
-        self._kernel32 = _kernel32()
+        try:
+            self._kernel32 = _kernel32()
+        except OSError as exc:
+            log.warning("krita-nst: no kernel32 (%s): the backend may outlive Krita if Krita crashes", exc)
+            return
         job = self._kernel32.CreateJobObjectW(None, None)
         if not job:
             self._log_failure("CreateJobObjectW")
@@ -98,4 +105,11 @@ class KillOnCloseJob:
     @staticmethod
     def _log_failure(call: str) -> None:
         log.warning("krita-nst: %s failed (Windows error %d): the backend may outlive Krita if Krita crashes",
-                    call, ctypes.get_last_error())  # type: ignore[attr-defined]
+                    call, _last_error())
+
+
+def _last_error() -> int:
+    """The calling thread's last Windows error, as ctypes saved it (the tests fake this function)."""
+    if sys.platform == "win32":
+        return ctypes.get_last_error()
+    return 0
