@@ -2,7 +2,7 @@
 
 import json
 import os
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from krita import Krita
 
@@ -21,13 +21,57 @@ class BackendMissing(Exception):
     """The backend is not installed where the plugin expects it (or the `backend` setting is unusable)."""
 
 
+class Unreadable:
+    """kritarc values that cannot be used: each told once (per name and value) to the listeners, before the
+    default stands in for it; told again if it is fixed and then broken again.  Told before any listener
+    listens, a message waits for the first."""
+
+    def __init__(self) -> None:
+        self.told: Dict[str, str] = {}          # name -> the unreadable text already told about
+        self.waiting: List[str] = []
+        self.listeners: List[Callable[[str], None]] = []
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        self.listeners.append(listener)
+        waiting, self.waiting = self.waiting, []
+        for message in waiting:
+            listener(message)
+
+    def found(self, name: str, text: str, why: str, default: Any) -> None:
+        if self.told.get(name) == text:
+            return
+        self.told[name] = text
+        message = ("The krita_nst setting %s=%s in kritarc cannot be used (%s): using its default, %s, until it "
+                   "is set again (in the docker, or in kritarc)." % (name, text, why, default))
+        for listener in self.listeners or [self.waiting.append]:
+            listener(message)
+
+    def fine(self, name: str) -> None:
+        self.told.pop(name, None)
+
+    def problems(self) -> Dict[str, str]:
+        """The unreadable values now (name -> text), e.g. for the docker to mark."""
+        return dict(self.told)
+
+
+UNREADABLE = Unreadable()
+
+
+def on_unreadable(listener: Callable[[str], None]) -> None:
+    """listener(message) for each kritarc value that cannot be used, once, before its default is used."""
+    UNREADABLE.listen(listener)
+
+
 def read(name: str) -> Any:
     setting = KNOWN[name]
     text = Krita.instance().readSetting(GROUP, name, str(setting.default))
     try:
-        return setting.parse(text)
-    except ValueError:
+        value = setting.parse(text)
+    except ValueError as exc:
+        UNREADABLE.found(name, text, str(exc), setting.default)
         return setting.default
+    UNREADABLE.fine(name)
+    return value
 
 
 def write(name: str, value: Any) -> None:

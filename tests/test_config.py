@@ -14,17 +14,55 @@ krita = fake_krita.krita   # the fixture
 GROUP = config.GROUP
 
 
-def test_settings_read_their_defaults_parse_kritarc_and_fall_back_on_bad_values(krita):
+def test_settings_read_their_defaults_parse_kritarc_and_fall_back_on_bad_values(krita, told):
     assert config.read("strength") == 50 and config.read("preserve_colors") == "none"
     krita.writeSetting(GROUP, "strength", "72.5")
     krita.writeSetting(GROUP, "steps", "lots")   # a script wrote nonsense: the default, never an exception
-    assert config.read("strength") == 72.5 and config.read("steps") == 100
+    assert config.read("strength") == 72.5 and config.read("steps") == 100 and "steps=lots" in told[0]
     config.write("size", 384)
     assert krita.readSetting(GROUP, "size", "") == "384" and config.job_settings()["size"] == 384
     assert "feather" not in config.job_settings()   # the plugin's own settings never go to the backend
     with pytest.raises(ValueError):
         config.write("preserve_colors", "sepia")
     assert config.raw("strength") == "72.5" and config.raw("seed") == ""
+
+
+@pytest.fixture
+def told(monkeypatch):
+    """What the plugin tells the artist about unreadable kritarc values (a fresh record for each test)."""
+    monkeypatch.setattr(config, "UNREADABLE", config.Unreadable())
+    messages = []
+    config.on_unreadable(messages.append)
+    return messages
+
+
+def test_an_unreadable_value_is_told_once_with_its_key_and_value_before_the_default_is_used(krita, told):
+    krita.writeSetting(GROUP, "strength", "nan")
+    seen = []
+    config.on_unreadable(lambda message: seen.append(krita.readSetting(GROUP, "strength", "")))
+    assert config.job_settings()["strength"] == 50 and config.read("strength") == 50
+    assert told == ["The krita_nst setting strength=nan in kritarc cannot be used (strength must be a finite "
+                    "number, not nan): using its default, 50.0, until it is set again (in the docker, or in kritarc)."]
+    assert seen == ["nan"] and config.UNREADABLE.problems() == {"strength": "nan"}
+    krita.writeSetting(GROUP, "strength", "lots")   # another bad value: told too
+    krita.writeSetting(GROUP, "size", "3")          # out of range
+    config.read("strength"), config.read("size"), config.read("size")
+    assert len(told) == 3 and "strength=lots" in told[1] and "size=3" in told[2] and "between 64" in told[2]
+    config.write("strength", 70)                    # fixed: no problem; broken again later: told again
+    assert config.read("strength") == 70 and "strength" not in config.UNREADABLE.problems()
+    krita.writeSetting(GROUP, "strength", "lots")
+    assert config.read("strength") == 50 and len(told) == 4
+
+
+def test_told_before_anyone_listens_the_message_waits_for_the_first_listener(krita, monkeypatch):
+    monkeypatch.setattr(config, "UNREADABLE", config.Unreadable())
+    krita.writeSetting(GROUP, "preserve_colors", "sepia")
+    assert config.read("preserve_colors") == "none"
+    later = []
+    config.on_unreadable(later.append)
+    assert len(later) == 1 and "preserve_colors=sepia" in later[0] and "using its default, none" in later[0]
+    config.read("preserve_colors")
+    assert len(later) == 1
 
 
 def test_json_values_round_trip_and_unreadable_ones_are_none(krita):
