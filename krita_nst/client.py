@@ -11,6 +11,17 @@ from .winjob import KillOnCloseJob
 
 # Krita's embedded Python sets these for itself; in the child they would break the backend's venv.
 STRIPPED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+LOG_LIMIT = 4 * 1024 * 1024   # past this, a start moves the log to backend.log.1 (replacing the older one)
+
+
+def rotate_log(path: str, limit: int = LOG_LIMIT) -> None:
+    """Start a fresh log when it has grown past `limit`: the last one stays as PATH.1.  Only a regular file
+    (not /dev/full, say); where it cannot be moved (Windows, still open) it is appended to as before."""
+    try:
+        if os.path.isfile(path) and os.path.getsize(path) > limit:
+            os.replace(path, path + ".1")
+    except OSError:
+        pass
 
 
 class BackendClient(QObject):
@@ -52,6 +63,7 @@ class BackendClient(QObject):
         process.setProcessEnvironment(env)
         if self.backend.cwd:
             process.setWorkingDirectory(self.backend.cwd)
+        rotate_log(self.log_path)
         try:
             self._log_start = os.path.getsize(self.log_path)
         except OSError:

@@ -1,13 +1,14 @@
 """krita_nst/client.py's BackendClient: the backend's hello checked against this plugin, its death
-(killed mid-run) told with its log, and a log that cannot be written; through a Controller."""
+(killed mid-run) told with its log, a log that cannot be written (through a Controller), and the log's rotation."""
 
 import os
 import signal
 import sys
 
 from helpers import LONG, REPO, SMALL, fake_backend_main, spin, submit, venv_python
+from krita_nst import client
 from krita_nst.controller import Controller
-from krita_nst.core import backends
+from krita_nst.core import backends, settings
 from krita_nst.core.version import VERSION
 from krita_nst.job import DONE, FAILED
 
@@ -61,3 +62,25 @@ def test_a_full_disk_for_the_log_changes_nothing_for_the_artist(app):
         assert "stopped unexpectedly (killed by signal 9)" in failures[0] and "/dev/full" in failures[0]
     finally:
         ctl.shutdown()
+
+
+def test_a_log_past_its_limit_is_moved_to_log_1_when_the_backend_starts(app, tmp_path):
+    fake = tmp_path / "fake"
+    (fake / "backend").mkdir(parents=True)
+    says = "import sys\nsys.stderr.write('a fresh start\\n')\nsys.stderr.flush()\n"
+    (fake / "backend" / "__main__.py").write_text(says + fake_backend_main(settings.fingerprint(), VERSION))
+    log, old = tmp_path / "backend.log", tmp_path / "backend.log.1"
+    log.write_bytes(b"x" * (client.LOG_LIMIT + 1))
+    old.write_bytes(b"the older log")
+    backend = client.BackendClient(backends.local(sys.executable, str(fake)), str(log))
+    try:
+        for start in range(2):   # the second start: under the limit, appended to
+            backend.start()
+            spin(app, lambda n=start + 1: log.read_bytes().endswith(b"a fresh start\n" * n), 30, "the log's line")
+            backend.stop()
+            assert old.stat().st_size == client.LOG_LIMIT + 1
+    finally:
+        backend.stop()
+    assert log.read_bytes() == b"a fresh start\n" * 2 and "a fresh start" in backend.log_tail()
+    client.rotate_log("/dev/full", 0)   # a device is never moved
+    client.rotate_log(str(tmp_path / "absent"), 0)
