@@ -22,6 +22,9 @@ import krita_roots
 from helpers import REPO, SAMPLES
 from krita_nst.core.version import VERSION
 
+# ../shared may be a symbolic link: a root binds the folder it points to, at that path, so the scenario must be
+# told that path (the link itself does not exist inside the root).
+REAL_SAMPLES = os.path.realpath(SAMPLES)
 SEEN: Dict[str, Dict[str, str]] = {}   # krita version asked for -> what the driver reported (for the summary)
 # Small and quick; the plugin reads these from kritarc like an artist's own settings.
 SETTINGS = {"size": "160", "steps": "60", "preview_every": "5"}
@@ -102,7 +105,7 @@ class Profile:
         out.mkdir()
         env = {"HOME": str(self.home), "XDG_DATA_HOME": str(self.data), "XDG_CONFIG_HOME": str(self.config),
                "XDG_CACHE_HOME": str(self.home / "cache"), "KRITA_NST_E2E_OUT": str(out),
-               "KRITA_NST_E2E_SAMPLES": SAMPLES, "KRITA_NST_E2E_SCENARIO": scenario, "KRITA_NST_E2E_REPO": REPO,
+               "KRITA_NST_E2E_SAMPLES": REAL_SAMPLES, "KRITA_NST_E2E_SCENARIO": scenario, "KRITA_NST_E2E_REPO": REPO,
                "PYTHONPATH": "/should/be/stripped/by/the/plugin", **extra}
         stderr = self._start(out, env, timeout)
         if NO_DISPLAY in stderr and not (out / "results.json").exists():
@@ -133,7 +136,7 @@ class Profile:
             return stderr
         script = 'xvfb-run -a -e "$3" -s "$1" /bin/sh -c "$2"; code=$?; shift 3; python3 "$@"; exit $code'
         argv = krita_roots.command(self.krita, ["/bin/sh", "-c", script, "-", SCREEN, KRITA, xvfb_log] + leftovers,
-                                   binds=[self.home, out, SAMPLES] + self.binds, env=env)
+                                   binds=[self.home, out, REAL_SAMPLES] + self.binds, env=env)
         return _run(argv, None, timeout)
 
 
