@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Protocol
 
 from .kinds import MAX_DEPTH, fields_problem, is_id
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3   # 3: animate and frame (an older backend would stop at an animate message)
 MAGIC = b"NST1"
 PREFIX = struct.Struct(">4sI")
 MAX_HEADER = 1 << 20          # a header is small JSON; anything bigger is garbage
@@ -27,7 +27,7 @@ MAX_PAYLOAD = 1 << 32         # 4 GiB: above any layer Krita can hold in memory 
 MAX_PIXELS = 64 * 1024 * 1024  # 8192 x 8192: the biggest image a message may carry, refused from its header
 _SKIP_CHUNK = 1 << 20         # an invalid message's payload is read and dropped this much at a time
 
-# Message types.  Plugin -> backend: JOB, CANCEL, PING.  Backend -> plugin: the rest.
+# Message types.  Plugin -> backend: JOB, ANIMATE, CANCEL, PING.  Backend -> plugin: the rest.
 HELLO = "hello"         # protocol, settings_schema, backend_version, torch_version, device
 JOB = "job"             # id, content (Image), styles ([{"image": Image, "weight": w}]), settings,
                         # encoding (optional: "png" asks for PNG images back), key (optional: see warm)
@@ -36,9 +36,18 @@ PROGRESS = "progress"   # id, step, total, losses {name: value}, stage, seconds,
 RESULT = "result"       # id, image (Image), seconds, steps, losses, peak_memory_mib, warm
 CANCEL = "cancel"       # id
 PING = "ping"           # (nothing): proves a network link alive; see `serve --link-timeout`
-CANCELLED = "cancelled" # id, step
+CANCELLED = "cancelled" # id, step; after an animate also frames (how many were done and sent)
 ERROR = "error"         # id (or None), message (for a person), detail (for the log)
-TYPES = (HELLO, JOB, PROGRESS, RESULT, CANCEL, PING, CANCELLED, ERROR)
+# An animation: one ANIMATE, the frames in time order, each sent back in a FRAME as soon as it is done.
+ANIMATE = "animate"     # id, frames ([Image or null: an empty frame, skipped; the frame after starts cold]),
+                        # styles, settings (temporal: see settings.py), encoding (optional).  Its PROGRESS
+                        # frames add frame (index in frames) and frames (count) and carry no preview; its
+                        # RESULT (all frames done) has frames (how many), seconds, steps, losses,
+                        # peak_memory_mib, warm (false) and no image; CANCELLED keeps the frames already sent;
+                        # an ERROR's message names the frame ("frame 3 of 24: ...")
+FRAME = "frame"         # id, frame (index in the animate's frames), frames (count), image (Image), seconds,
+                        # steps, losses
+TYPES = (HELLO, JOB, PROGRESS, RESULT, CANCEL, PING, CANCELLED, ERROR, ANIMATE, FRAME)
 
 # Pixel layouts, 8 bits per channel, straight (not premultiplied) alpha, rows top to bottom.
 # BGRA8 is what Krita's RGBA/U8 layers hold in memory, so the plugin sends it untouched.
