@@ -21,7 +21,7 @@ import torch
 from krita_nst.core import settings, wire
 from krita_nst.core.version import VERSION
 
-from . import device, engine, jobs, warm
+from . import animation_job, device, engine, jobs, warm
 from .model import WeightsError, load_vgg19
 
 log = logging.getLogger("krita_nst.backend")
@@ -83,12 +83,12 @@ class Inbox:
                     message = wire.read_message(self._stream, "the backend's stdin")
                 except wire.BadMessage as exc:  # framing intact: only this message fails
                     log.warning("refused a message: %s", exc)
-                    self._writer.send(wire.ERROR, id=exc.id if exc.type == wire.JOB else None,
+                    self._writer.send(wire.ERROR, id=exc.id if exc.type in (wire.JOB, wire.ANIMATE) else None,
                                       message=str(exc), detail="")
                     continue
                 if message is None:
                     break
-                if message.type == wire.JOB:
+                if message.type in (wire.JOB, wire.ANIMATE):
                     self.jobs.put(message)
                 elif message.type == wire.CANCEL:
                     self.cancelled.add(message.get("id"))
@@ -170,13 +170,9 @@ def _lower_priority():
         log.warning("cannot lower the backend's priority: %s", exc)
 
 
-LEAVE_FROM = 4   # cores; below this a core left idle halves the run, and the lower priority keeps Krita's brush
-
-
 def _leave_a_core(environ):
-    """torch's CPU threads: one fewer than it would take from LEAVE_FROM cores up, a core for Krita's brush;
-    unless the person chose (KRITA_NST_THREADS, or OMP_NUM_THREADS / MKL_NUM_THREADS, which torch follows).
-    Returns the count."""
+    """torch's CPU threads: one fewer than it would take, a core for Krita's brush; unless the person chose
+    (KRITA_NST_THREADS, or OMP_NUM_THREADS / MKL_NUM_THREADS, which torch follows).  Returns the count."""
     chosen = environ.get("KRITA_NST_THREADS", "").strip()
     if chosen:
         if chosen.isdigit() and int(chosen) >= 1:
@@ -184,9 +180,7 @@ def _leave_a_core(environ):
             return int(chosen)
         log.warning("KRITA_NST_THREADS=%r is not a whole number of at least 1; ignored", chosen)
     if not any(environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")):
-        cores = torch.get_num_threads()   # torch's own count: the physical cores
-        if cores >= LEAVE_FROM:
-            torch.set_num_threads(cores - 1)
+        torch.set_num_threads(max(1, torch.get_num_threads() - 1))   # torch's own count: the physical cores
     return torch.get_num_threads()
 
 
@@ -202,23 +196,25 @@ def _run_job(message, model, runtime, inbox, writer, memory):
     job_id = message.get("id")
     stop = lambda: job_id in inbox.cancelled or inbox.closed.is_set()  # noqa: E731
     try:
+        if message.type == wire.ANIMATE:   # an animation's frames: one `frame` message each (animation_job.py)
+            animation_job.run(message, model, runtime, stop, writer)
+            return
         content, styles, job_settings = jobs.from_message(message.fields)
         last_step = 0
         meter = device.MemoryMeter(runtime)
         for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop,
                                         message.get("encoding", wire.RAW), key=message.get("key"),
-                                        memory=memory, start=message.get("start")):
+                                        memory=memory):
             last_step = progress.step
             if progress.done:
                 writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),
                             steps=progress.step, losses=progress.losses, peak_memory_mib=meter.peak_mib,
-                            warm=progress.warm, full_resolution=progress.full)
+                            warm=progress.warm)
                 log.info("job %s done in %.1f s (%s), peak memory %.0f MiB", job_id, progress.seconds,
                          "warm" if progress.warm else "cold", meter.peak_mib)
                 return
             fields = dict(id=job_id, step=progress.step, total=progress.total, stage=progress.stage,
-                          losses=progress.losses, seconds=round(progress.seconds, 3), warm=progress.warm,
-                          fraction=round(progress.fraction, 4))
+                          losses=progress.losses, seconds=round(progress.seconds, 3), warm=progress.warm)
             if image is not None:
                 fields["preview"] = image
             if progress.note:
