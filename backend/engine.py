@@ -5,7 +5,6 @@ image every few steps) and a last `Progress` with `done=True` holding the full-s
 the server, the CLI and the tests all drive it the same way.
 """
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -14,7 +13,7 @@ import torch
 
 from krita_nst.core.settings import check_settings
 
-from . import color, images, losses, warm
+from . import color, fine, images, losses, warm
 from .device import Runtime
 from .errors import InputError
 from .lbfgs import LBFGS
@@ -30,8 +29,10 @@ from .objective import (  # noqa: F401
     content_target,
     objective,
     style_targets,
+    style_weights,
 )
-from .plan import Scale, plan
+from .plan import Scale, full_passes, plan
+from .progress import Progress, Work
 from .warm import Start, Working
 
 PLATEAU_WINDOW = 20    # a scale ends early when the loss fell less than PLATEAU_TOL over this many steps
@@ -41,32 +42,6 @@ PREVIEW_SECONDS = 2.0  # a preview at least this often, whatever preview_every s
 
 class _Stopped(Exception):
     """should_stop said yes in the middle of a VGG pass (forward or backward): abandon the job now."""
-
-
-@dataclass
-class Progress:
-    step: int
-    total: int
-    stage: str
-    losses: Dict[str, float]
-    image: Optional[torch.Tensor] = None     # 1x3xHxW RGB in 0-1: a preview, or the result when done
-    done: bool = False
-    seconds: float = 0.0
-    note: str = ""                           # something the artist should know (e.g. size lowered)
-    warm: bool = False                       # started from a previous run's result (see warm.py)
-    working: Optional[Working] = None   # when done: the run at its working size, for a later warm start
-
-
-def _style_weights(styles):
-    """The blend weights as floats, or an InputError that names the bad one."""
-    weights = []
-    for i, (_, w) in enumerate(styles):
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
-            raise InputError("style weight %d must be a number >= 0, not %r" % (i + 1, w))
-        weights.append(float(w))
-    if sum(weights) <= 0:
-        raise InputError("the style weights are all 0: give at least one style a weight above 0")
-    return weights
 
 
 def _optimizer(name, x, gamma):
@@ -88,7 +63,8 @@ def initial(content, init, generator):
 def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, styles: List[Tuple[torch.Tensor, float]],
             settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False,
             max_pixels: Optional[int] = None, previous: Optional[Working] = None,
-            init: Optional[torch.Tensor] = None, temporal: Optional[Temporal] = None) -> Iterator[Progress]:
+            init: Optional[torch.Tensor] = None, temporal: Optional[Temporal] = None,
+            finish: Optional[torch.Tensor] = None) -> Iterator[Progress]:
     """Yield Progress for every step; the last one has done=True and the result at the content's size.
 
     model: a VGG19Features covering ALL_LAYERS.  content: 1x3xHxW RGB in 0-1.
@@ -101,6 +77,12 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
     init: 1x3xHxW in 0-1 at the content's size: a cold run's first image instead of settings["init"]
         (animation: the previous frame's result warped to this one).
     temporal: a Temporal term at the content's size, added to every scale's objective (animation).
+    finish: an earlier result at the content's size: the working scales are skipped and the run is its
+        full-resolution passes, anchored on it (Finish at Full Resolution).
+
+    Above the working size the run goes on in full-resolution passes (fine.py) unless settings say
+    resolution=working: first a Progress with the working result at the content's size (what a
+    working-size run gives, as soon), then a preview after every pass step.
     """
     def check():
         if should_stop():
@@ -109,8 +91,14 @@ def stylize(model: VGG19Features, runtime: Runtime, content: torch.Tensor, style
     try:
         job = _job(model.to(runtime.device), runtime, content, styles, settings, max_pixels, previous, check)
         job.init, job.temporal = init, temporal
+        if finish is not None:
+            job.work.drop(job.scales)
+            job.x, job.scales, job.total = images.resize(finish, job.scales[-1].height, job.scales[-1].width), [], \
+                sum(p.steps for p in job.passes)
         for index, scale in enumerate(job.scales):
             yield from _scale(job, index, scale, should_stop)
+        if job.passes:
+            yield from _full(job, should_stop)
         yield _done(job)
     except _Stopped:
         return
@@ -142,6 +130,10 @@ class _Job:
     used: Dict[Any, Dict[str, torch.Tensor]] = field(default_factory=dict)
     init: Optional[torch.Tensor] = None
     temporal: Optional[Temporal] = None
+    passes: List[Scale] = field(default_factory=list)      # full resolution, after the working scales
+    work: Work = field(default_factory=Work)
+    seconds_per_pixel_step: Optional[float] = None         # measured at the finest working scale
+    working: Optional[torch.Tensor] = None                 # the working size's result, once known
 
 
 def _job(model, runtime, content, styles, settings, max_pixels, previous, check):
@@ -149,17 +141,21 @@ def _job(model, runtime, content, styles, settings, max_pixels, previous, check)
     settings = check_settings(settings)
     if not styles:
         raise InputError("no style image given")
-    weights = _style_weights(styles)
+    weights = style_weights(styles)
     began = time.perf_counter()
     style_images = color.recoloured([s for s, _ in styles], content, settings["preserve_colors"])
     scales, note = plan(content.shape[-2:], [s.shape[-2:] for s in style_images], settings, max_pixels)
     beta = style_weight(settings["strength"])
     scales, start, known = warm.begin(previous, scales, content, beta, settings)
+    passes = full_passes((scales[-1].height, scales[-1].width), content.shape[-2:],
+                         [s.shape[-2:] for s in style_images], settings)
     generator = torch.Generator().manual_seed(settings["seed"])
     torch.manual_seed(settings["seed"])
-    return _Job(model, runtime, content, style_images, weights, settings, check, scales, note, beta, start, known,
-                generator, began, total=sum(s.steps for s in scales), gamma=start.gamma if start else None,
-                last_preview=time.perf_counter())
+    job = _Job(model, runtime, content, style_images, weights, settings, check, scales, note, beta, start, known,
+               generator, began, total=sum(s.steps for s in scales + passes), gamma=start.gamma if start else None,
+               last_preview=time.perf_counter(), passes=passes)
+    job.work.plan(scales + passes)
+    return job
 
 
 def _start_image(job, scale, scaled_content):
@@ -212,10 +208,13 @@ def _scale(job, index, scale, should_stop):
         return loss
 
     history: List[float] = []
+    began = time.perf_counter()
     for i in range(scale.steps):
         if should_stop():
             raise _Stopped
         optimizer.step(closure)
+        job.work.did(scale)
+        job.seconds_per_pixel_step = (time.perf_counter() - began) / ((i + 1) * scale.height * scale.width)
         if settings["optimizer"] == "adam":
             with torch.no_grad():
                 x.clamp_(0, 1)
@@ -227,24 +226,57 @@ def _scale(job, index, scale, should_stop):
         now = time.perf_counter()
         if job.step % settings["preview_every"] == 0 or last_of_scale or now - job.last_preview >= PREVIEW_SECONDS:
             preview, job.last_preview = _finish(x, job.content, settings), now
-        yield Progress(job.step, job.total, stage, dict(job.values), preview, seconds=now - job.began, note=job.note,
-                       warm=job.start is not None)
-        job.note = ""
+        if last_of_scale:
+            job.work.did(scale, scale.steps - 1 - i)
+        yield _progress(job, stage, preview, now)
         if last_of_scale:
             job.step = sum(s.steps for s in job.scales[:index + 1])
             break
     job.gamma = getattr(optimizer, "gamma", None)
 
 
+def _progress(job, stage, preview, now=None):
+    now = time.perf_counter() if now is None else now
+    progress = Progress(job.step, job.total, stage, dict(job.values), preview, seconds=now - job.began, note=job.note,
+                        warm=job.start is not None, fraction=job.work.fraction)
+    job.note = ""
+    return progress
+
+
+def _full(job, should_stop):
+    """The full-resolution passes, after the working result at the content's size (unless auto skips them)."""
+    job.working = job.x.detach().float().cpu().clamp(0, 1)
+    reason = fine.skip_reason(job, job.passes)
+    if reason:
+        job.work.drop(job.passes)
+        job.total -= sum(p.steps for p in job.passes)
+        job.passes, job.note = [], reason
+        return
+    yield _progress(job, "working size done", _finish(_upscaled(job, job.working), job.content, job.settings))
+
+    def report(stage, x, scale):
+        job.step += 1
+        job.work.did(scale)
+        return _progress(job, stage, _finish(x, job.content, job.settings))
+    yield from fine.run(job, should_stop, report)
+    if should_stop():
+        raise _Stopped
+
+
+def _upscaled(job, working):
+    return images.upscale(working, job.content, job.settings["detail"])
+
+
 def _done(job):
     """The last Progress: the result at the content's size, and the run at its working size to remember."""
     assert job.x is not None, "plan() gives at least one scale"
-    working = job.x.detach().float().cpu().clamp(0, 1)
-    result = images.upscale(working, job.content, job.settings["detail"])
+    working = job.working if job.working is not None else job.x.detach().float().cpu().clamp(0, 1)
+    full = job.passes and job.x.shape[-2:] == job.content.shape[-2:]
+    result = job.x.detach().float().cpu() if full else _upscaled(job, working)
     if job.settings["preserve_colors"] == "luminance":
         result = color.luminance_transfer(result, job.content)
     return Progress(job.total, job.total, "done", dict(job.values), result.clamp(0, 1), done=True,
-                    seconds=time.perf_counter() - job.began, warm=job.start is not None,
+                    seconds=time.perf_counter() - job.began, warm=job.start is not None, fraction=1.0, full=bool(full),
                     working=Working.of_run(job.content, working, job.gamma, job.beta, job.settings, job.used))
 
 

@@ -72,7 +72,7 @@ def from_message(fields: Dict[str, Any]) -> Tuple[Any, List[Tuple[Any, Any]], Di
 
 def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tuple[Image, float]],
         settings: Dict[str, Any], should_stop: Callable[[], bool] = lambda: False, encoding: str = RAW,
-        key: Optional[str] = None, memory: Optional[warm.Memory] = None,
+        key: Optional[str] = None, memory: Optional[warm.Memory] = None, start: Optional[Image] = None,
         ) -> Iterator[Tuple[engine.Progress, Optional[Image]]]:
     """Yield (engine.Progress, wire Image or None); the image is a preview, or the result when done.
 
@@ -80,16 +80,23 @@ def run(model: VGG19Features, runtime: Runtime, content: Image, styles: List[Tup
     layout (RGBA8 when encoding is PNG) and, for the result, its size; previews have the working size.
     key, memory: the content's thread of runs and the runs remembered (warm.py); progress.warm says
     whether this run started from the thread's last result.
+    start: an earlier result of this content (its size): the run only finishes it at full resolution.
     """
     settings = check_settings(settings)
     key = warm.check_key(key)
     rgb, alpha = _tensors(content, "the content image")
     style_tensors = [(_tensors(style, "style image %d" % (i + 1))[0], weight)
                      for i, (style, weight) in enumerate(styles)]
+    finish = None
+    if start is not None:
+        finish = _tensors(start, "the result to finish")[0]
+        if finish.shape != rgb.shape:
+            raise InputError("the result to finish is %dx%d px but the content is %dx%d: they must be the same size"
+                             % (start.width, start.height, content.width, content.height))
     styles_id = warm.styles_identity(styles) if key and memory is not None else None
     previous = memory.recall(key, styles_id) if memory is not None and styles_id else None
     for progress in engine.stylize(model, runtime, rgb, style_tensors, settings, should_stop,
-                                   max_pixels=working_pixel_budget(runtime), previous=previous):
+                                   max_pixels=working_pixel_budget(runtime), previous=previous, finish=finish):
         if progress.done and memory is not None and styles_id and progress.working is not None:
             memory.remember(key, styles_id, progress.working)
         image = None

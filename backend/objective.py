@@ -1,11 +1,13 @@
 """The objective of one scale: Gatys et al.'s loss of an image against its content and style targets."""
 
+import math
 from dataclasses import dataclass
 from typing import Optional
 
 import torch
 
 from . import images, losses
+from .errors import InputError
 
 CONTENT_LAYER = "relu4_2"
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -32,6 +34,18 @@ class Temporal:
 
     def loss(self, x):
         return (self.mask.to(x) * (x - self.target.to(x)).pow(2)).mean()   # x is fp32: the optimised pixels
+
+
+def style_weights(styles):
+    """The blend weights as floats, or an InputError that names the bad one."""
+    weights = []
+    for i, (_, w) in enumerate(styles):
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise InputError("style weight %d must be a number >= 0, not %r" % (i + 1, w))
+        weights.append(float(w))
+    if sum(weights) <= 0:
+        raise InputError("the style weights are all 0: give at least one style a weight above 0")
+    return weights
 
 
 def objective(model, runtime, x, content_features, grams, weights, check=None, pooling="avg",

@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass, field
 from typing import List, Tuple
 
-from krita_nst.core.sizes import fit, working_size
+from krita_nst.core.sizes import FULL_STEPS, fit, passes, style_seen, working_size
 
 from .errors import InputError
 
@@ -21,6 +21,7 @@ class Scale:
     width: int
     steps: int
     style_sizes: List[Tuple[int, int]] = field(default_factory=list)
+    full: bool = False     # a full-resolution pass above the working size (fine.py), not a working scale
 
 
 def top_size(content_hw, settings, max_pixels=None):
@@ -70,14 +71,18 @@ def plan(content_hw, style_hws, settings, max_pixels=None):
 
 
 def style_size(style_hw, content_hw, style_scale):
-    """The size the style is seen at: as many pixels as the content, times style_scale squared.
-
-    Matching pixel counts, not longest sides, keeps the brush strokes the same size against the
-    content whatever the two aspect ratios are.  Bigger style_scale: bigger strokes.
-    """
+    """The (h, w) the style is seen at (core.sizes.style_seen), at least MIN_SIDE a side."""
     sh, sw = style_hw
-    ratio = style_scale * math.sqrt(content_hw[0] * content_hw[1] / (sh * sw))
-    h, w = max(1, round(sh * ratio)), max(1, round(sw * ratio))
+    w, h = style_seen((sw, sh), (content_hw[1], content_hw[0]), style_scale)
     if min(h, w) < MIN_SIDE:
         w, h = fit(sw, sh, round(MIN_SIDE * max(sh, sw) / min(sh, sw)))
     return h, w
+
+
+def full_passes(top_hw, content_hw, style_hws, settings):
+    """The full-resolution passes above the working size (none for resolution=working), coarse to fine."""
+    if settings["resolution"] == "working":
+        return []
+    sizes = passes((top_hw[1], top_hw[0]), (content_hw[1], content_hw[0]))
+    return [Scale(h, w, FULL_STEPS, [style_size(hw, (h, w), settings["style_scale"]) for hw in style_hws], full=True)
+            for w, h in sizes]

@@ -6,8 +6,9 @@ STYLIZE = "krita_nst_stylize"
 SET_STYLE = "krita_nst_set_style"
 CANCEL = "krita_nst_cancel"
 LIVE = "krita_nst_live"
+FINISH = "krita_nst_finish"
 TEXTS = {STYLIZE: "Stylize Layer", SET_STYLE: "Use Active Layer as Style", CANCEL: "Cancel Stylize",
-         LIVE: "Live Style Transfer"}
+         LIVE: "Live Style Transfer", FINISH: "Finish at Full Resolution"}
 
 
 def trigger(name: str) -> None:

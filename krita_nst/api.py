@@ -18,6 +18,7 @@ from krita import Document, Node
 from . import config, layers, request, styles
 from .config import BackendMissing
 from .controller import Busy, Controller
+from .core import sizes
 from .core.settings import check_settings
 from .estimate import describe as describe_time
 from .job import Job
@@ -26,7 +27,7 @@ from .request import JobRequest, StyleItems, sources_of, style_images
 from .style_choice import StyleChoice
 from .watcher import ACTIVE_AREA, Watcher
 
-__all__ = ["stylize", "busy", "current_job", "cancel", "style_nodes", "set_style", "style_sources",
+__all__ = ["stylize", "finish", "busy", "current_job", "cancel", "style_nodes", "set_style", "style_sources",
            "set_style_sources", "sources_of", "style_images", "backend_pid", "controller", "style_choice", "watcher",
            "prepare", "shutdown", "Job", "JobRequest", "Busy", "BackendMissing", "LayerError"]
 
@@ -99,16 +100,25 @@ def shutdown() -> None:
 
 
 def estimate(document: Optional[Document], node: Optional[Node]) -> str:
-    """What a run on node would be, for the docker: "Works at 512x341 px, about 20 s on cpu, bf16" ("" without
-    a layer)."""
+    """What a run on node would be, for the docker: "Works at 512x341 px, then at full resolution (2048x1365),
+    about 2 min on cpu, bf16" ("" without a layer), and a word when the style is too small for 100 %."""
     if document is None or node is None:
         return ""
     rect = layers.work_rect(document, node)
     if rect.isEmpty():
         return ""
     ctl = controller()
-    (w, h), seconds = ctl.time_estimate(rect.width(), rect.height(), check_settings(config.job_settings()))
-    return "Works at %dx%d px, %s" % (w, h, describe_time(seconds)) + (" on " + ctl.device if ctl.device else "")
+    job_settings = check_settings(config.job_settings())
+    (w, h), seconds, full = ctl.time_estimate(rect.width(), rect.height(), job_settings)
+    text = "Works at %dx%d px" % (w, h)
+    if full:
+        text += ", then at full resolution (%dx%d)" % (rect.width(), rect.height())
+    text += ", %s" % describe_time(seconds) + (" on " + ctl.device if ctl.device else "")
+    if full:
+        notes = [sizes.style_resolution_note(name, size, (rect.width(), rect.height()), job_settings["style_scale"])
+                 for name, size in styles.sizes(document, style_sources(document))]
+        text += "".join("\nNote: " + note + "." for note in notes if note)
+    return text
 
 
 def style_sources(document: Optional[Document]) -> List[styles.Source]:
@@ -150,4 +160,18 @@ def stylize(document: Optional[Document], content_node: Optional[Node], style_it
     assert document is not None and content_node is not None and job.content is not None   # prepare checked
     target = layers.ResultLayer(document, content_node, job.name, job.rect, job.mask)
     return controller().submit(job.content, job.styles, job.settings, target, job.name, key=job.key)
+
+
+def finish(document: Optional[Document], node: Optional[Node], **settings: Any) -> Job:
+    """Paint a result at the layer's own resolution, warm from what it has: a new layer above it.
+
+    node: the result layer ("content × style"), or its content layer right below it.  The style is the
+    document's (style_sources); the working scales are skipped, so it costs the full-resolution passes only.
+    """
+    result, content = layers.result_pair(node)
+    job = prepare(document, content, style_sources(document), **dict(settings, resolution="full"))
+    assert document is not None and job.content is not None   # prepare checked
+    start, _ = layers.export(result, job.rect)
+    target = layers.ResultLayer(document, result, job.name + " [full resolution]", job.rect, job.mask)
+    return controller().submit(job.content, job.styles, job.settings, target, job.name, key=job.key, start=start)
 

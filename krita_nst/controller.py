@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 from . import estimate, pixels
 from .client import BackendClient
 from .core import backends, settings, wire
-from .core.sizes import working_size
+from .core.sizes import AUTO_FULL_SECONDS, full_work, passes, working_size
 from .job import Job, ResultTarget
 from .qt import QObject, pyqtSignal
 
@@ -91,12 +91,13 @@ class Controller(QObject):
             raise Busy("Already stylising %s; cancel it or wait for it to finish." % self._job.name)
 
     def submit(self, content: wire.Image, styles: List[Dict[str, Any]], job_settings: Dict[str, Any],
-               target: ResultTarget, name: str, key: str = "") -> Job:
+               target: ResultTarget, name: str, key: str = "", start: Optional[wire.Image] = None) -> Job:
         """Send a job to the backend; its previews and result go to target.
 
         styles: [{"image": wire.Image, "weight": float}].  key: the content's thread of runs (its layer id):
         the backend starts from the last result of the same key and style when it has one (warm).  If
         anything fails before the job is sent, the target is discarded and the controller stays free.
+        start: an earlier result of this content, to finish at full resolution (the working scales skipped).
         Over ssh the images travel as PNG.
         """
         try:
@@ -107,9 +108,12 @@ class Controller(QObject):
             styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
             job = Job(next(self._ids), target, name, self._send_cancel)
             w, h = working_size(content.width, content.height, checked["size"])
-            job.work = (w * h, checked["steps"])
+            job.work = (w * h * (0 if start is not None else checked["steps"]), (w, h), (content.width, content.height))
+            extra: Dict[str, Any] = {"key": key} if key else {}
+            if start is not None:
+                extra["start"] = pixels.encoded(start, encoding)
             client.send(wire.JOB, id=job.id, content=pixels.encoded(content, encoding), styles=styles,
-                        settings=checked, encoding=encoding, **({"key": key} if key else {}))
+                        settings=checked, encoding=encoding, **extra)
         except BaseException:
             target.discard()
             raise
@@ -120,15 +124,25 @@ class Controller(QObject):
         return job
 
     def time_estimate(self, width: int, height: int, job_settings: Dict[str, Any],
-                      ) -> Tuple[Tuple[int, int], Optional[float]]:
-        """(working size, seconds or None) of a run on a width x height area with these settings."""
+                      ) -> Tuple[Tuple[int, int], Optional[float], bool]:
+        """(working size, seconds or None, goes on to full resolution) of a run on a width x height area."""
         w, h = working_size(width, height, job_settings["size"])
-        return (w, h), estimate.seconds(self.speeds, self.device, w * h, job_settings["steps"])
+        seconds = estimate.seconds(self.speeds, self.device, w * h, job_settings["steps"])
+        full = estimate.full_seconds(self.speeds, self.device, (w, h), (width, height))
+        goes_on = bool(passes((w, h), (width, height))) and job_settings["resolution"] != "working" and (
+            job_settings["resolution"] == "full" or self.device.startswith("cuda")
+            or (full is not None and full <= AUTO_FULL_SECONDS))
+        if goes_on and seconds is not None and full is not None:
+            seconds += full
+        return (w, h), seconds, goes_on
 
     def _learn(self, _node: Any) -> None:
         job = self._job
         if job is not None and job.work and not job.warm and job.seconds:
-            estimate.learn(self.speeds, self.device, job.work[0], job.work[1], job.seconds)
+            units, working, layer = job.work
+            if job.full_resolution:
+                units += full_work(working, layer)
+            estimate.learn(self.speeds, self.device, units, job.seconds)
             self.learned.emit()
 
     def cancel(self) -> None:

@@ -81,6 +81,7 @@ class StyleDocker(DockWidget):
         row = QHBoxLayout()
         row.addWidget(self._button(actions.STYLIZE, "Stylize"))
         row.addWidget(self._button(actions.CANCEL, "Cancel"))
+        row.addWidget(self._button(actions.FINISH, "Finish"))
         live = self._button(actions.LIVE, "Live")
         live.setCheckable(True)
         row.addWidget(live)
@@ -165,6 +166,7 @@ class StyleDocker(DockWidget):
 
     def _set_running(self, running: bool) -> None:
         self.buttons[actions.STYLIZE].setEnabled(not running)
+        self.buttons[actions.FINISH].setEnabled(not running)
         self.buttons[actions.CANCEL].setEnabled(running)
 
     def _watch(self, job: Job) -> None:
@@ -207,12 +209,27 @@ class StyleDocker(DockWidget):
     def _on_ended(self) -> None:
         self._set_running(False)
 
-    def _on_progress(self, step: int, total: int, losses: dict) -> None:
-        self.progress.setMaximum(max(1, total))
-        self.progress.setValue(step)
-        job = self._job
-        left = ""
-        if job is not None and 0 < step < total:
-            elapsed = time.monotonic() - job.started
-            left = ", %s left" % describe_time(elapsed / step * (total - step))
-        self.status.setText("Step %d of %d%s" % (step, total, left))
+    def _on_progress(self, step: int, total: int, info: dict) -> None:
+        self.status.setText(progress_text(step, total, info, self._job.started if self._job is not None else None))
+        fraction = info.get("fraction")
+        done = fraction if isinstance(fraction, (int, float)) else step / max(1, total)
+        self.progress.setMaximum(1000)
+        self.progress.setValue(round(1000 * min(1.0, max(0.0, done))))
+
+
+def progress_text(step: int, total: int, info: dict, started: Optional[float]) -> str:
+    """"Full resolution 2048x1536 (pass 2 of 2): 40 %, about 1 min left", or "Step 12 of 100, ..." at the working size.
+
+    The time left follows the work (info["fraction"]: steps weighed by their size), not the step count.
+    """
+    fraction = info.get("fraction")
+    if not isinstance(fraction, (int, float)) or fraction <= 0:
+        fraction = step / max(1, total)
+    left = ""
+    if started is not None and 0 < fraction < 1:
+        elapsed = time.monotonic() - started
+        left = ", %s left" % describe_time(elapsed / fraction * (1 - fraction))
+    stage = str(info.get("stage") or "")
+    if stage.startswith("full resolution"):
+        return "%s: %d %%%s" % (stage[0].upper() + stage[1:], round(100 * fraction), left)
+    return "Step %d of %d%s" % (step, total, left)

@@ -33,7 +33,7 @@ class ResultTarget(Protocol):
 
 
 class Job(QObject):
-    progress = pyqtSignal(int, int, dict)  # step, total, losses
+    progress = pyqtSignal(int, int, dict)  # step, total, {losses, stage, fraction (of the work, by cost)}
     preview = pyqtSignal(int)              # step, after the layer shows it
     finished = pyqtSignal(object)          # the result layer (krita.Node)
     failed = pyqtSignal(str)               # a message for the artist
@@ -54,7 +54,8 @@ class Job(QObject):
         self.seconds: Optional[float] = None
         self.peak_memory_mib: Optional[float] = None
         self.warm = False             # the backend started from this layer's last result
-        self.work: Any = None         # (working pixels, steps), for the time estimate
+        self.work: Any = None         # (working pixel-steps, working (w, h), layer (w, h)), for the estimate
+        self.full_resolution = False  # the result was painted at the layer's own size (not scaled up)
         self._watch = QTimer(self)
         self._watch.timeout.connect(self._check_target)
         self._watch.start(WATCH_MS)
@@ -77,7 +78,9 @@ class Job(QObject):
         if message.type == wire.PROGRESS:
             if message.get("note"):
                 self.note.emit(message["note"])
-            self.progress.emit(message["step"], message["total"], message.get("losses") or {})
+            self.progress.emit(message["step"], message["total"],
+                               {"losses": message.get("losses") or {}, "stage": message.get("stage") or "",
+                                "fraction": message.get("fraction")})
             if message.get("preview") is not None and self._preview_due() and self._write(message["preview"]):
                 if self.first_preview_s is None:
                     self.first_preview_s = time.monotonic() - self.started
@@ -85,6 +88,7 @@ class Job(QObject):
         elif message.type == wire.RESULT:
             self.peak_memory_mib = message.get("peak_memory_mib")
             self.warm = bool(message.get("warm"))
+            self.full_resolution = bool(message.get("full_resolution"))
             self._write(message["image"])
             if self.running():
                 self._end(DONE)

@@ -240,5 +240,25 @@ class ResultLayer:
         self.document.refreshProjection()
 
 
+RESULT_MARK = " \u00d7 "   # a result layer is named "content × style" (request.prepare)
+
+
+def result_pair(node: Optional[Node]) -> Tuple[Node, Node]:
+    """(result layer, its content layer) for a result layer or the content layer right below one."""
+    parent = node.parentNode() if node is not None else None
+    if node is None or parent is None:
+        raise LayerError("Select a stylised layer first.")
+    siblings = list(parent.childNodes())          # bottom to top
+    index = [same_node(n, node) for n in siblings].index(True)
+    below = siblings[index - 1] if index > 0 else None
+    above = siblings[index + 1] if index + 1 < len(siblings) else None
+    if below is not None and node.name().startswith(below.name() + RESULT_MARK):
+        return node, below
+    if above is not None and above.name().startswith(node.name() + RESULT_MARK):
+        return above, node
+    raise LayerError("%s is not a stylised layer: select a layer named \u201clayer \u00d7 style\u201d right above "
+                     "its layer (or that layer), then finish it at full resolution." % describe(node))
+
+
 def same_node(a: Optional[Node], b: Optional[Node]) -> bool:
     return a is not None and b is not None and a.uniqueId() == b.uniqueId()

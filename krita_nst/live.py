@@ -185,7 +185,8 @@ class LiveSession(QObject):
             return
         state = self._seen
         try:
-            settings = check_settings(dict(config.job_settings(), size=self.size, preview_every=1000))
+            settings = check_settings(dict(config.job_settings(), size=self.size, preview_every=1000,
+                                           resolution="working"))   # live: the working size, scaled up
             layers.require_pixels(self.content)
             kept = self.scan.keep   # the content at the working size, from the scan's reads (see layers.scanner)
             content = kept.image() if kept is not None else layers.export(self.content, self.rect)[0]

@@ -45,6 +45,7 @@ QCoreApplication = QtCore.QCoreApplication
 pyqtSignal = QtCore.pyqtSignal
 # QtGui
 QImage = QtGui.QImage
+QImageReader = QtGui.QImageReader
 QPainter = QtGui.QPainter
 QColorSpace: Any = getattr(QtGui, "QColorSpace", None)   # Qt 5.14 and later
 QPixmap = QtGui.QPixmap

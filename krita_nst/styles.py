@@ -15,7 +15,7 @@ from krita import Document, Node
 from . import layers
 from .core.wire import Image
 from .pixels import PixelError, load_file
-from .qt import QByteArray
+from .qt import QByteArray, QImageReader
 
 Source = Dict[str, Any]
 ANNOTATION = "krita-nst-style"
@@ -96,4 +96,20 @@ def export(document: Document, sources: List[Source]) -> List[Tuple[str, Image, 
                 raise layers.LayerError("The style layer \u201c%s\u201d is gone from this document; choose the "
                                         "style again." % source.get("name", "?"))
             out.append((found[0][0].name(), layers.export(found[0][0])[0], source["weight"]))
+    return out
+
+
+def sizes(document: Document, sources: List[Source]) -> List[Tuple[str, Tuple[int, int]]]:
+    """(title, (width, height)) of each source whose size can be read without exporting it."""
+    out = []
+    for source in sources:
+        if "file" in source:
+            size = QImageReader(source["file"]).size()   # reads the header only
+            if size.isValid():
+                out.append((title(source), (size.width(), size.height())))
+        else:
+            for node, _ in nodes(document, [source]):
+                rect = node.bounds()
+                if not rect.isEmpty():
+                    out.append((node.name(), (rect.width(), rect.height())))
     return out

@@ -38,8 +38,8 @@ def child_env() -> dict:
 # --- The plugin outside Krita (tests/test_controller.py, test_job.py, test_client.py, test_ssh_backend.py) ---
 
 # Job settings for a Controller: a quick job, and one long enough to cancel or kill mid-run.
-SMALL = {"size": 64, "steps": 12, "preview_every": 3}
-LONG = {"size": 128, "steps": 2000, "preview_every": 1}
+SMALL = {"size": 64, "steps": 12, "preview_every": 3, "resolution": "working"}
+LONG = {"size": 128, "steps": 2000, "preview_every": 1, "resolution": "working"}
 
 
 class MemoryLayer:

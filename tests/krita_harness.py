@@ -27,7 +27,7 @@ from krita_nst.core.version import VERSION
 REAL_SAMPLES = os.path.realpath(SAMPLES)
 SEEN: Dict[str, Dict[str, str]] = {}   # krita version asked for -> what the driver reported (for the summary)
 # Small and quick; the plugin reads these from kritarc like an artist's own settings.
-SETTINGS = {"size": "160", "steps": "60", "preview_every": "5"}
+SETTINGS = {"size": "160", "steps": "60", "preview_every": "5", "resolution": "working"}
 HOST = "5.1"
 ROOTS = ("5.3", "6.0", "5.2")     # the ones CI proves, newest Krita 5 and 6 first
 SCREEN = "-screen 0 1400x1000x24"

@@ -23,8 +23,9 @@ class StandIn:
     def backend(self):
         self.backends += 1
 
-    def submit(self, content, style_images, job_settings, target, name, key=""):
+    def submit(self, content, style_images, job_settings, target, name, key="", start=None):
         self.submitted.append((content, style_images, job_settings, target, name, key))
+        self.start = start
         return "a job"
 
 
@@ -117,3 +118,24 @@ def test_the_estimate_names_the_working_size_and_what_is_known_of_the_time(plugi
     doc.setSelection(fake_krita.Selection(5, 5, 4, 4))   # the area with context, within the layer
     assert api.estimate(doc, content).startswith("Works at 30x20 px")
     assert api.estimate(doc, None) == "" and api.estimate(None, content) == ""
+
+
+def test_finish_sends_the_result_as_the_start_at_full_resolution_into_a_new_layer_above_it(plugin):
+    ctl, doc, content, style = plugin
+    api.set_style(doc, [style])
+    result = doc.createNode("Content \u00d7 Style [cancelled]", "paintlayer")   # an earlier run's, cancelled
+    result.fill(5, 5, 30, 20, (90, 80, 70, 255))
+    content.parentNode().addChildNode(result, content)
+    for chosen in (result, content):   # the result layer, or its content right below it
+        ctl.submitted.clear()
+        assert api.finish(doc, chosen) == "a job"
+        [(image, _, job_settings, target, name, key)] = ctl.submitted
+        assert job_settings["resolution"] == "full" and key == content.uniqueId().toString()
+        assert image.data[:4] == bytes((10, 20, 30, 255))                                   # the content
+        assert (ctl.start.width, ctl.start.height) == (30, 20) and ctl.start.data[:4] == bytes((90, 80, 70, 255))
+        siblings = doc.rootNode().childNodes()
+        assert siblings.index(target.node) == siblings.index(result) + 1   # a new layer, right above the result
+        assert target.node.name() == "Content \u00d7 Style [full resolution]"
+        target.discard()
+    with pytest.raises(api.LayerError, match="not a stylised layer"):
+        api.finish(doc, style)      # the style layer has no result above it

@@ -7,7 +7,7 @@ from backend import engine, images, quality
 from backend.errors import InputError
 from helpers import sample
 
-QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
+QUICK = {"size": 192, "steps": 60, "preview_every": 1000, "resolution": "working"}
 
 
 def load(name):

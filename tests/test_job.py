@@ -27,7 +27,7 @@ def test_slow_preview_writes_are_spaced_so_they_hold_the_ui_a_tenth_of_the_time_
             super().write(image)
     layer = SlowLayer()
     layer.times = []
-    job, _ = submit(controller, {"size": 64, "steps": 60, "preview_every": 1}, layer)
+    job, _ = submit(controller, {"size": 64, "steps": 60, "preview_every": 1, "resolution": "working"}, layer)
     steps = []
     job.progress.connect(lambda step, total, losses: steps.append(step))
     spin(app, lambda: not job.running(), what="the job to end")

@@ -7,7 +7,7 @@ from backend.errors import InputError
 from helpers import sample
 from krita_nst.core import wire
 
-QUICK = {"size": 192, "steps": 4, "preview_every": 1000}
+QUICK = {"size": 192, "steps": 4, "preview_every": 1000, "resolution": "working"}
 
 
 def wire_image(w, h, fmt, fill):

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from helpers import Backend
 from krita_nst.core import kinds, wire
 
-QUICK = {"size": 64, "steps": 1, "preview_every": 100}   # the smallest job the backend runs: keep the test quick
+# the smallest job the backend runs: keep the test quick
+QUICK = {"size": 64, "steps": 1, "preview_every": 100, "resolution": "working"}
 
 
 def noise(side, seed):

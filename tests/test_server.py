@@ -17,7 +17,7 @@ from helpers import Backend, listening_inodes, proc_status_mib, sample, socket_i
 from krita_nst.core import settings, wire
 from krita_nst.core.version import VERSION
 
-SMALL = {"size": 128, "steps": 30, "preview_every": 5}
+SMALL = {"size": 128, "steps": 30, "preview_every": 5, "resolution": "working"}
 
 
 def job_images():
@@ -94,7 +94,7 @@ def test_exits_when_stdin_closes(backend):
 
 # One scale at 1024 px: each L-BFGS step takes several seconds on a small CPU, so a stop that waited
 # for the step to end would miss these limits.
-BIG = {"size": 1024, "scales": 1, "steps": 200, "preview_every": 1000}
+BIG = {"size": 1024, "scales": 1, "steps": 200, "preview_every": 1000, "resolution": "working"}
 PROMPT = 2.0  # seconds: a cancel or EOF takes effect within one VGG layer (forward or backward), not one step
 
 

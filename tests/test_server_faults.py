@@ -12,7 +12,7 @@ from backend import images
 from helpers import Backend, proc_status_mib, sample
 from krita_nst.core import wire
 
-QUICK = {"size": 96, "steps": 3, "preview_every": 100}
+QUICK = {"size": 96, "steps": 3, "preview_every": 100, "resolution": "working"}
 SMALL_CONTENT = images.load_file(sample("chelsea.png"))
 STYLE = images.load_file(sample("starry_night_google.jpg"))
 

@@ -16,7 +16,7 @@ def runs():
     style = images.from_wire(images.load_file(sample("starry_night_google.jpg")))[0]
     out = {}
     for detail in (0.0, 1.0):
-        settings = {"size": 160, "steps": 12, "detail": detail}
+        settings = {"size": 160, "steps": 12, "detail": detail, "resolution": "working"}
         out[detail] = [p for p in engine.stylize(model, runtime, content, [(style, 1.0)], settings) if p.done][0].image
     return high_frequency(content), out
 

@@ -11,7 +11,7 @@ from backend.plan import plan
 from helpers import sample
 from krita_nst.core.settings import check_settings
 
-QUICK = {"size": 192, "steps": 60, "preview_every": 1000}
+QUICK = {"size": 192, "steps": 60, "preview_every": 1000, "resolution": "working"}
 
 
 @pytest.fixture(scope="module")

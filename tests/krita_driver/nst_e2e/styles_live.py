@@ -35,8 +35,9 @@ def scenario_live():
     doc.setActiveNode(content)
     yield wait(lambda: doc.activeNode().name() == "Content", 10, "the content layer active")
     record = results["live"] = {"shortcut": app.action("krita_nst_live").shortcut().toString()}
-    ours = {app.action(n).shortcut().toString() for n in ("krita_nst_live", "krita_nst_stylize", "krita_nst_cancel",
-                                                          "krita_nst_set_style")}
+    ours = {a.shortcut().toString() for a in app.actions()
+            if a.objectName().startswith("krita_nst_") and a.shortcut().toString()}
+    record["ours"] = sorted(ours)
     record["clashes"] = [a.objectName() for a in app.actions() if a.shortcut().toString() in ours
                          and not a.objectName().startswith("krita_nst_")]
     slow = os.environ.get("KRITA_NST_E2E_SLOW_CPU")   # seconds per step and megapixel the runs so far learned
