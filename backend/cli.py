@@ -1,6 +1,7 @@
-"""Command line: `python -m backend serve` for the plugin, `python -m backend stylize` for people."""
+"""Command line: `python -m backend serve` for the plugin; `stylize` (an image) and `animate` (frames) for people."""
 
 import argparse
+import glob
 import logging
 import os
 import sys
@@ -20,11 +21,26 @@ def _add_settings(parser):
         parser.add_argument(flag, type=str, **kwargs)
 
 
-def _progress_bar(progress, width=30):
+def _progress_bar(progress, width=30, prefix=""):
     done = int(width * progress.step / max(1, progress.total))
     losses = " ".join("%s %.3g" % (k, v) for k, v in progress.losses.items() if k != "total")
-    return "\r[%s%s] %d/%d %s %5.1fs  %s " % ("#" * done, "." * (width - done), progress.step, progress.total,
-                                             progress.stage, progress.seconds, losses)
+    return "%s[%s%s] %d/%d %s %5.1fs  %s " % (prefix, "#" * done, "." * (width - done), progress.step,
+                                            progress.total, progress.stage, progress.seconds, losses)
+
+
+def _show(progress, prefix=""):
+    """The progress bar, redrawn in place on a terminal; into a log or pipe, one plain line per preview (and
+    the last step), not a carriage-return animation."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + _progress_bar(progress, prefix=prefix))
+    elif progress.image is not None or progress.step == progress.total:
+        sys.stderr.write(_progress_bar(progress, prefix=prefix).rstrip() + "\n")
+    sys.stderr.flush()
+
+
+def _newline():
+    """What ends a progress bar drawn in place before another message (nothing after plain lines)."""
+    return "\n" if sys.stderr.isatty() else ""
 
 
 def stylize_command(args):
@@ -52,19 +68,80 @@ def stylize_command(args):
             if progress.note:
                 print("note: %s" % progress.note, file=sys.stderr)
             if not args.quiet:
-                sys.stderr.write(_progress_bar(progress))
-                sys.stderr.flush()
+                _show(progress)
             if image is not None and progress.done:
                 images.save_file(image, args.output)
             elif image is not None and args.previews:
                 images.save_file(image, os.path.join(args.previews, "step%05d.png" % progress.step))
     except (InputError, WeightsError, ValueError) as exc:
-        print("\nerror: %s" % exc, file=sys.stderr)
+        print("%serror: %s" % (_newline(), exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ncancelled", file=sys.stderr)
+        print("%scancelled" % _newline(), file=sys.stderr)
         return 130
-    print("\nsaved %s (%.1f s)" % (args.output, progress.seconds), file=sys.stderr)
+    print("%ssaved %s (%.1f s)" % (_newline(), args.output, progress.seconds),
+          file=sys.stderr)
+    return 0
+
+
+FRAME_TYPES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+
+
+def frame_files(where):
+    """The frame files of a folder (image files, in name order) or a glob pattern (sorted)."""
+    if os.path.isdir(where):
+        names = sorted(n for n in os.listdir(where) if n.lower().endswith(FRAME_TYPES))
+        return [os.path.join(where, n) for n in names]
+    return sorted(p for p in glob.glob(where) if os.path.isfile(p))
+
+
+def animate_command(args):
+    """Stylise a sequence of frame files into OUT_DIR (same names), coherent from frame to frame."""
+    from krita_nst.animation_plan import of_sequence
+
+    from . import animation, device, engine, images
+    from .errors import InputError
+    from .model import WeightsError, load_vgg19
+    settings = {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
+    paths = frame_files(args.frames)
+    if not paths:
+        print("error: no frame images in %s" % args.frames, file=sys.stderr)
+        return 2
+    try:
+        frames = [images.load_file(path) for path in paths]
+        style = images.load_file(args.style)
+    except OSError as exc:
+        print("error: cannot read image: %s" % exc, file=sys.stderr)
+        return 2
+    empty = [not any(f.data[3::4]) for f in frames]   # load_file gives RGBA8: all alpha 0
+    plan = of_sequence([f.data for f in frames], empty)
+    os.makedirs(args.output, exist_ok=True)
+    began = time.perf_counter()
+    try:
+        runtime = device.choose(args.device, args.precision)
+        model = load_vgg19(args.weights, engine.ALL_LAYERS).to(runtime.device)
+        print("krita-nst on %s: %d frames, %d to stylise" % (runtime.description, len(paths),
+                                                            sum(not f.empty for f in plan)), file=sys.stderr)
+        for frame in plan:   # blank frames are copied through as they are
+            for t in range(frame.time, frame.until + 1) if frame.empty else ():
+                images.save_file(frames[t], os.path.join(args.output, os.path.basename(paths[t])))
+        sent = [None if f.empty else frames[f.time] for f in plan]
+        for index, progress, image in animation.run(model, runtime, sent, [(style, 1.0)], settings):
+            if not args.quiet:
+                _show(progress, "frame %d/%d " % (index + 1, len(plan)))
+            if image is not None and progress.done:
+                frame = plan[index]
+                for t in range(frame.time, frame.until + 1):   # a held frame: its result for each file
+                    images.save_file(image, os.path.join(args.output, os.path.basename(paths[t])))
+                if not args.quiet and sys.stderr.isatty():
+                    sys.stderr.write("\n")
+    except (InputError, WeightsError, ValueError) as exc:
+        print("%serror: %s" % (_newline(), exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("%scancelled: the frames done are in %s" % (_newline(), args.output), file=sys.stderr)
+        return 130
+    print("saved %d frames in %s (%.1f s)" % (len(paths), args.output, time.perf_counter() - began), file=sys.stderr)
     return 0
 
 
@@ -91,6 +168,13 @@ def main(argv=None):
     p.add_argument("-q", "--quiet", action="store_true")
     _add_settings(p)
 
+    p = sub.add_parser("animate", parents=[common], help="stylise an animation's frames, coherent from frame to frame")
+    p.add_argument("frames", help="a folder of frame images (in name order) or a glob pattern, e.g. 'shot/*.png'")
+    p.add_argument("style")
+    p.add_argument("-o", "--output", required=True, help="folder to write the frames into, with the same names")
+    p.add_argument("-q", "--quiet", action="store_true")
+    _add_settings(p)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
@@ -98,6 +182,6 @@ def main(argv=None):
         from .server import serve
         return serve(args.weights, args.device, args.precision, args.parent_pid, link_timeout=args.link_timeout)
     start = time.perf_counter()
-    code = stylize_command(args)
+    code = animate_command(args) if args.command == "animate" else stylize_command(args)
     logging.debug("total %.1f s", time.perf_counter() - start)
     return code
