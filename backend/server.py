@@ -170,9 +170,13 @@ def _lower_priority():
         log.warning("cannot lower the backend's priority: %s", exc)
 
 
+LEAVE_FROM = 4   # cores; below this a core left idle halves the run, and the lower priority keeps Krita's brush
+
+
 def _leave_a_core(environ):
-    """torch's CPU threads: one fewer than it would take, a core for Krita's brush; unless the person chose
-    (KRITA_NST_THREADS, or OMP_NUM_THREADS / MKL_NUM_THREADS, which torch follows).  Returns the count."""
+    """torch's CPU threads: one fewer than it would take from LEAVE_FROM cores up, a core for Krita's brush;
+    unless the person chose (KRITA_NST_THREADS, or OMP_NUM_THREADS / MKL_NUM_THREADS, which torch follows).
+    Returns the count."""
     chosen = environ.get("KRITA_NST_THREADS", "").strip()
     if chosen:
         if chosen.isdigit() and int(chosen) >= 1:
@@ -180,7 +184,9 @@ def _leave_a_core(environ):
             return int(chosen)
         log.warning("KRITA_NST_THREADS=%r is not a whole number of at least 1; ignored", chosen)
     if not any(environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")):
-        torch.set_num_threads(max(1, torch.get_num_threads() - 1))   # torch's own count: the physical cores
+        cores = torch.get_num_threads()   # torch's own count: the physical cores
+        if cores >= LEAVE_FROM:
+            torch.set_num_threads(cores - 1)
     return torch.get_num_threads()
 
 
@@ -204,17 +210,18 @@ def _run_job(message, model, runtime, inbox, writer, memory):
         meter = device.MemoryMeter(runtime)
         for progress, image in jobs.run(model, runtime, content, styles, job_settings, stop,
                                         message.get("encoding", wire.RAW), key=message.get("key"),
-                                        memory=memory):
+                                        memory=memory, start=message.get("start")):
             last_step = progress.step
             if progress.done:
                 writer.send(wire.RESULT, id=job_id, image=image, seconds=round(progress.seconds, 3),
                             steps=progress.step, losses=progress.losses, peak_memory_mib=meter.peak_mib,
-                            warm=progress.warm)
+                            warm=progress.warm, full_resolution=progress.full)
                 log.info("job %s done in %.1f s (%s), peak memory %.0f MiB", job_id, progress.seconds,
                          "warm" if progress.warm else "cold", meter.peak_mib)
                 return
             fields = dict(id=job_id, step=progress.step, total=progress.total, stage=progress.stage,
-                          losses=progress.losses, seconds=round(progress.seconds, 3), warm=progress.warm)
+                          losses=progress.losses, seconds=round(progress.seconds, 3), warm=progress.warm,
+                          fraction=round(progress.fraction, 4))
             if image is not None:
                 fields["preview"] = image
             if progress.note:

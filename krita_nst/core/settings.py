@@ -74,9 +74,13 @@ SETTINGS = (
             help="Total-variation weight: higher removes speckle noise, too high blurs."),
     Setting("scales", int, 0, 0, 6, label="Scales",
             help="Coarse-to-fine pyramid levels; 0 picks them from the size (halving down to about 100 px)."),
+    Setting("resolution", str, "auto", choices=("auto", "full", "working"), label="Resolution",
+            help="Layers bigger than the working size: full goes on, pass by pass, up to the layer's own size "
+                 "(the style's texture at 100 %); working stops at the working size and scales up; auto is full "
+                 "where this device finishes it within a few minutes (a GPU: always)."),
     Setting("detail", float, 1.0, 0.0, 1.0, label="Detail",
-            help="For layers bigger than the working size: how much of the layer's own fine detail the result "
-                 "keeps (0: a smooth upscale of the work)."),
+            help="What is still scaled up (resolution working, live mode): how much of the layer's own fine "
+                 "detail the result keeps (0: a smooth upscale of the work)."),
     Setting("temporal", float, 100.0, 0.0, 10000.0, label="Temporal",
             help="Animation: how strongly each frame keeps the previous one's strokes where they moved to; "
                  "0 stylises every frame on its own (it flickers)."),
