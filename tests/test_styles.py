@@ -64,3 +64,14 @@ def test_export_reads_layers_and_files_and_names_an_unusable_one(krita, app, tmp
     style.remove()
     with pytest.raises(LayerError, match="\u201cStyle\u201d is gone"):
         styles.export(doc, styles.from_layers([style]))
+
+
+def test_the_gallery_paintings_are_at_their_scans_resolution_not_small_copies():
+    from helpers import sample
+    from krita_nst.qt import QImageReader
+    scans = {"starry_night.jpg": "starry_night_google.jpg", "the_scream.jpg": "the_scream.jpg",
+             "great_wave.jpg": "great_wave_hokusai.jpg", "udnie.jpg": "udnie_picabia.jpg"}
+    for _, path in styles.gallery():
+        ours, scan = QImageReader(path).size(), QImageReader(sample(scans[path.rsplit("/", 1)[-1]])).size()
+        assert (ours.width(), ours.height()) == (scan.width(), scan.height()), path
+    assert max(QImageReader(p).size().height() for _, p in styles.gallery()) == 1528
