@@ -7,8 +7,9 @@ SET_STYLE = "krita_nst_set_style"
 CANCEL = "krita_nst_cancel"
 LIVE = "krita_nst_live"
 FINISH = "krita_nst_finish"
+STYLIZE_ANIMATION = "krita_nst_stylize_animation"
 TEXTS = {STYLIZE: "Stylize Layer", SET_STYLE: "Use Active Layer as Style", CANCEL: "Cancel Stylize",
-         LIVE: "Live Style Transfer", FINISH: "Finish at Full Resolution"}
+         LIVE: "Live Style Transfer", FINISH: "Finish at Full Resolution", STYLIZE_ANIMATION: "Stylize Animation"}
 
 
 def trigger(name: str) -> None:

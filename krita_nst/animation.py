@@ -1,21 +1,21 @@
 """An animated layer's keyframes read through Krita's API, and the animated result layer they are written into.
 
-Krita's Python API (5.1 to 6.0) reads a keyframe anywhere in time (`Node.pixelDataAtTime`) but writes
-only the frame under the playhead (`Node.setPixelData`), and it has no call that adds a keyframe: the
-result's keyframes are made with Krita's own `add_blank_frame` action on the result layer, with the
-playhead at each time, and every write moves the playhead there and back.  Undo: the new layer is one
-undo step and each keyframe another (Krita's "Add Keyframe"); pixel writes are not on the undo stack, as
-for a still run.  Undoing the layer's insertion removes the whole result.
+Krita's Python API (5.1 to 6.0, seen in both) reads a keyframe at its own time (`Node.pixelDataAtTime`;
+a held time between keyframes reads as nothing) but writes only the frame under the playhead
+(`Node.setPixelData`), and it has no call that adds a keyframe.  So the result layer is a copy of the
+content layer (`Node.duplicate` keeps its keyframes at their times), cleared frame by frame and inserted
+right above it, and every write moves the playhead to the frame and back.  Undo: inserting the layer is
+one step, as for a still run (pixel writes are not on the undo stack); but `Document.setCurrentTime` is an
+undoable "Switch current time" in Krita, so after a run the first undo is that (the playhead stays where
+the artist left it) and the second removes the whole result layer.
 """
 
-from typing import Any, List, Optional, Tuple, cast
+from typing import Any, Callable, List, Optional, Tuple
 
-from krita import Krita
-
-from . import animation_plan, layers
+from . import actions, animation_plan, layers
 from .animation_plan import Frame
 from .core.wire import Image
-from .layers import LayerError, ResultLayer
+from .layers import SRGB, LayerError, ResultLayer
 from .qt import QRect
 
 # Krita's animation calls are not in stubs/krita.pyi: these objects are typed loosely.
@@ -32,21 +32,24 @@ def frame_range(document: Document) -> Tuple[int, int]:
     return int(document.playBackStartTime()), int(document.playBackEndTime())
 
 
-def frame_plan(document: Document, node: Node) -> List[Frame]:
-    """The keyframes to stylise (animation_plan.plan) of an animated layer over the playback range."""
+def frame_plan(document: Document, node: Node) -> Tuple[List[Frame], List[Optional[Image]]]:
+    """The keyframes to stylise (animation_plan.plan) of an animated layer over the playback range, and each
+    one's pixels (None for a blank keyframe: it stays blank)."""
     if not is_animated(node):
-        raise LayerError("Layer %s is not animated: use Stylize Layer for a still picture." % layers.describe(node))
+        raise LayerError("Layer %s is not animated: use %s for a still picture." % (layers.describe(node),
+                                                                                     actions.hint(actions.STYLIZE)))
     start, end = frame_range(document)
     before = next((t for t in range(start, -1, -1) if node.hasKeyframeAtTime(t)), None)   # showing at start
     times = ([before] if before is not None else []) + [t for t in range(start + 1, end + 1)
                                                       if node.hasKeyframeAtTime(t)]
     rect = canvas(document)
-    keys = [(t, not _has_pixels(read(node, rect, t))) for t in times]
-    plan = animation_plan.plan(keys, start, end)
+    layers.check_area(node, rect)
+    images = {t: read(node, rect, t) for t in times}
+    plan = animation_plan.plan([(t, not _has_pixels(images[t])) for t in times], start, end)
     if all(f.empty for f in plan):
         raise LayerError("Layer %s has no drawn keyframe between frames %d and %d." % (layers.describe(node), start,
                                                                                       end))
-    return plan
+    return plan, [None if f.empty else images[f.time] for f in plan]
 
 
 def canvas(document: Document) -> Any:
@@ -57,8 +60,8 @@ def canvas(document: Document) -> Any:
 def read(node: Node, rect: Any, time: int) -> Image:
     """The keyframe at `time` as 8-bit sRGB BGRA8 over rect (any colour space: Krita converts)."""
     data = bytes(node.pixelDataAtTime(rect.x(), rect.y(), rect.width(), rect.height(), time))
-    if not data:
-        raise LayerError("Layer %s has no keyframe at frame %d." % (layers.describe(node), time))
+    if not data:   # Krita gives nothing for a time without pixels of its own
+        return Image(rect.width(), rect.height(), "BGRA8", bytes(4 * rect.width() * rect.height()))
     if not layers._srgb8(node):
         data = layers._to_srgb8(data, rect.width(), rect.height(),
                                 (node.colorModel(), node.colorDepth(), node.colorProfile()))
@@ -70,44 +73,57 @@ def _has_pixels(image: Image) -> bool:
 
 
 class AnimatedResultLayer(ResultLayer):
-    """The result: a paint layer right above the content, animated, with a keyframe at each planned frame's time
-    (a blank one for an empty frame).  `write_frame` fills one keyframe; the playhead comes back where it was."""
+    """The result: a copy of the content layer right above it, so that its keyframes are the content's, at the
+    same times (holds and blank frames as they are); every keyframe is cleared when it is made and filled as
+    its frame is done.  Inserting it is one undo step, as for a still run."""
 
     def __init__(self, document: Document, content: Node, name: str, plan: List[Frame]) -> None:
-        super().__init__(document, content, name, canvas(document))
-        self.plan = plan
-        self.animated = cast(Any, self.node)   # the stub's Node has no animation calls
-        self.animated.enableAnimation()   # a keyframe at time 0
-        self._at_times([f.time for f in plan if f.time != 0], lambda: Krita.instance().action("add_blank_frame")
-                       .trigger())
+        self.document, self.name, self.rect, self.mask, self.plan = document, name, canvas(document), None, plan
+        parent = content.parentNode()
+        if parent is None:
+            raise LayerError("Layer %s is no longer in its document." % layers.describe(content))
+        node = content.duplicate()   # libkis has no call to add a keyframe: the copy has the content's
+        if node is None or not node.animated():
+            raise LayerError("Krita could not copy the keyframes of layer %s." % layers.describe(content))
+        self.node = self.animated = node
+        node.setName(name)
+        for child in node.childNodes():   # masks of the content are not the result's
+            child.remove()
+        node.setOpacity(255)
+        node.setBlendingMode("normal")
+        node.setVisible(True)
+        node.setLocked(False)
+        if (node.colorModel(), node.colorDepth(), node.colorProfile()) != ("RGBA", "U8", SRGB):
+            node.setColorSpace("RGBA", "U8", SRGB)   # before the insertion: it stays the one undo step
+        parent.addChildNode(node, content)
+        self.times = keyframe_times(document, node)
+        blank = Image(self.rect.width(), self.rect.height(), "BGRA8", bytes(4 * self.rect.width() * self.rect.height()))
+        self._at_times(self.times, lambda _t: self.fill(blank))   # nothing shows until it is stylised
 
-    def _at_times(self, times: List[int], do: Any) -> None:
-        """do() with the result layer active and the playhead at each time; then the artist's time and layer back."""
+    def _at_times(self, times: List[int], do: Callable[[int], None]) -> None:
+        """do(time) with the playhead at each time (the only frame libkis writes); the artist's time back after."""
         document: Any = self.document
-        was_time, was_node = document.currentTime(), document.activeNode()
+        was_time = document.currentTime()
         try:
-            document.setActiveNode(self.node)
             for t in times:
                 document.setCurrentTime(t)
                 document.waitForDone()
-                do()
+                do(t)
                 document.waitForDone()
         finally:
             document.setCurrentTime(was_time)
-            if was_node is not None:
-                document.setActiveNode(was_node)
+            document.waitForDone()
+        document.refreshProjection()
 
     def write_frame(self, index: int, image: Image) -> None:
         """Fill the keyframe of plan[index] with the image, and show it."""
         frame = self.plan[index]
         if not self.animated.hasKeyframeAtTime(frame.time):
             raise LayerError("The result layer lost its keyframe at frame %d." % frame.time)
-        document: Any = self.document
-        was_time = document.currentTime()
-        try:
-            document.setCurrentTime(frame.time)
-            document.waitForDone()
-            self.fill(image)
-        finally:
-            document.setCurrentTime(was_time)
-        document.refreshProjection()
+        self._at_times([frame.time], lambda _t: self.fill(image))
+
+
+def keyframe_times(document: Document, node: Node) -> List[int]:
+    """The times of a layer's keyframes over the whole clip."""
+    end = max(int(document.fullClipRangeEndTime()), int(document.playBackEndTime()))
+    return [t for t in range(0, end + 1) if node.hasKeyframeAtTime(t)]

@@ -5,6 +5,7 @@ note/finished/failed/cancelled/ended signals), so the controller holds either.  
 it is done; a cancel or a failure keeps the frames done and marks the layer.
 """
 
+import re
 import time
 from typing import Any, Callable, Optional
 
@@ -24,7 +25,8 @@ def describe_left(done: int, count: int, seconds: float) -> str:
 
 
 class AnimationJob(QObject):
-    progress = pyqtSignal(str, int, int)   # "frame 7 of 24, about 2 min left", step, total of this frame
+    progress = pyqtSignal(int, int, dict)  # step, total of this frame, {text: "frame 7 of 24, about 2 min left",
+                                           # fraction: of the whole animation, frame, frames} (as Job's)
     frame_done = pyqtSignal(int)           # index in the plan, after the layer shows it
     finished = pyqtSignal(object)          # the result layer (krita.Node)
     failed = pyqtSignal(str)
@@ -39,6 +41,8 @@ class AnimationJob(QObject):
         self.state, self.done, self.started = RUNNING, 0, time.monotonic()
         self.count = sum(not f.empty for f in target.plan)
         self.seconds: Optional[float] = None
+        self.peak_memory_mib: Optional[float] = None
+        self.first_preview_s: Optional[float] = None   # when the first frame showed
         self.warm, self.work = False, None   # what the controller's speed learning looks at: not learned from
         self._watch = QTimer(self)
         self._watch.timeout.connect(self._check_target)
@@ -59,25 +63,40 @@ class AnimationJob(QObject):
         if not self.running():
             return
         if message.type == wire.PROGRESS:
-            self.progress.emit(describe_left(self.done, self.count, time.monotonic() - self.started),
-                               message["step"], message["total"])
+            step, total = message["step"], message["total"]
+            self.progress.emit(step, total, {
+                "text": describe_left(self.done, self.count, time.monotonic() - self.started),
+                "fraction": (self.done + step / max(1, total)) / max(1, self.count), "frame": self.done,
+                "frames": self.count, "losses": message.get("losses") or {}, "stage": message.get("stage") or ""})
         elif message.type == wire.FRAME and self._check_target():
             try:
                 self.target.write_frame(message["frame"], message["image"])
             except (PixelError, ValueError) as exc:
                 self.cancel()
-                self.fail("frame %d: %s" % (message["frame"] + 1, exc))
+                self.fail("%s: %s" % (self.describe_frame(message["frame"]), exc))
                 return
             self.done += 1
+            if self.first_preview_s is None:
+                self.first_preview_s = time.monotonic() - self.started
             self.frame_done.emit(message["frame"])
         elif message.type == wire.RESULT:
+            self.peak_memory_mib = message.get("peak_memory_mib")
             self._end(DONE)
             self.finished.emit(self.target.node)
         elif message.type == wire.CANCELLED:
             self._end(CANCELLED, "cancelled")
             self.cancelled.emit()
         elif message.type == wire.ERROR:
-            self.fail(message.get("message") or "the backend failed")
+            why = message.get("message") or "the backend failed"
+            named = re.match(r"frame (\d+) of \d+: (.*)", why, re.S)   # the backend's index in the frames sent
+            plan = self.target.plan
+            if named and 0 < int(named.group(1)) <= len(plan):
+                why = "%s: %s" % (self.describe_frame(int(named.group(1)) - 1), named.group(2))
+            self.fail(why)
+
+    def describe_frame(self, index: int) -> str:
+        """ "Frame 8 (keyframe 3 of 4)": the timeline's frame number, as the artist sees it."""
+        return "Frame %d (keyframe %d of %d)" % (self.target.plan[index].time, index + 1, len(self.target.plan))
 
     def fail(self, why: str) -> None:
         if self.running():

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Hashable, Iterable, List, Optional, Tupl
 
 from krita import Document, Node
 
-from . import config, layers, request, styles
+from . import actions, config, layers, request, styles
 from .config import BackendMissing
 from .controller import Busy, Controller
 from .core import sizes
@@ -27,9 +27,10 @@ from .request import JobRequest, StyleItems, sources_of, style_images
 from .style_choice import StyleChoice
 from .watcher import ACTIVE_AREA, Watcher
 
-__all__ = ["stylize", "finish", "busy", "current_job", "cancel", "style_nodes", "set_style", "style_sources",
-           "set_style_sources", "sources_of", "style_images", "backend_pid", "controller", "style_choice", "watcher",
-           "prepare", "shutdown", "Job", "JobRequest", "Busy", "BackendMissing", "LayerError"]
+__all__ = ["stylize", "stylize_animation", "finish", "busy", "current_job", "cancel", "style_nodes", "set_style",
+           "style_sources", "set_style_sources", "sources_of", "style_images", "backend_pid", "controller",
+           "style_choice", "watcher", "prepare", "shutdown", "Job", "JobRequest", "Busy", "BackendMissing",
+           "LayerError"]
 
 _controller: Optional[Controller] = None
 _style_choice: Optional[StyleChoice] = None
@@ -175,3 +176,30 @@ def finish(document: Optional[Document], node: Optional[Node], **settings: Any) 
     target = layers.ResultLayer(document, result, job.name + " [full resolution]", job.rect, job.mask)
     return controller().submit(job.content, job.styles, job.settings, target, job.name, key=job.key, start=start)
 
+
+def stylize_animation(document: Optional[Document], content_node: Optional[Node], style_items: Optional[StyleItems],
+                      **settings: Any) -> Any:
+    """Stylise every keyframe of an animated layer over the playback range (the whole clip when none is set)
+    into one new animated layer right above it, coherent from frame to frame; returns an AnimationJob
+    (animation_job.py: progress, frame_done, finished, failed, cancelled, ended).
+
+    settings: as for stylize, and temporal (0: each frame on its own).  A layer that is not animated is
+    refused with a LayerError that points to Stylize Layer.  Raises what stylize raises.
+    """
+    from . import animation  # only once animation is used
+    ctl = controller()
+    job = ctl.current_job()
+    if job is not None:
+        raise Busy("Already stylising %s; cancel it with %s or wait for it to finish."
+                   % (job.name, actions.hint(actions.CANCEL)))
+    if document is None:
+        raise LayerError("No document is open.")
+    if content_node is None:
+        raise LayerError("No layer is selected.")
+    merged = check_settings(dict(config.job_settings(), **settings))
+    plan, frames = animation.frame_plan(document, content_node)
+    names, images = style_images(document, content_node, style_items)
+    ctl.backend()   # a missing backend says so before any layer is made
+    name = "%s \u00d7 %s" % (content_node.name(), ", ".join(names))
+    target = animation.AnimatedResultLayer(document, content_node, name, plan)
+    return ctl.submit_animation(frames, images, merged, target, name)

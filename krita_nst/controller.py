@@ -123,6 +123,30 @@ class Controller(QObject):
         self.job_started.emit(job)
         return job
 
+    def submit_animation(self, frames: List[Optional[wire.Image]], styles: List[Dict[str, Any]],
+                         job_settings: Dict[str, Any], target: Any, name: str) -> Any:
+        """Send an animation's frames (None: an empty frame) as one job; each done frame goes to target
+        (animation.AnimatedResultLayer) as it comes.  Returns an AnimationJob; as submit, a failure before
+        it is sent discards the target and leaves the controller free."""
+        from .animation_job import AnimationJob  # only once animation is used
+        try:
+            self.check_idle()
+            checked = settings.check_settings(job_settings)
+            client = self.backend()
+            encoding = client.backend.transfer
+            styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
+            job = AnimationJob(next(self._ids), target, name, self._send_cancel)
+            client.send(wire.ANIMATE, id=job.id, frames=[None if f is None else pixels.encoded(f, encoding)
+                                                         for f in frames],
+                        styles=styles, settings=checked, encoding=encoding)
+        except BaseException:
+            target.discard()
+            raise
+        self._job = job   # an AnimationJob offers what the controller uses of a Job
+        job.note.connect(self.message)
+        self.job_started.emit(job)
+        return job
+
     def time_estimate(self, width: int, height: int, job_settings: Dict[str, Any],
                       ) -> Tuple[Tuple[int, int], Optional[float], bool]:
         """(working size, seconds or None, goes on to full resolution) of a run on a width x height area."""

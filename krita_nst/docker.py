@@ -82,6 +82,7 @@ class StyleDocker(DockWidget):
         row.addWidget(self._button(actions.STYLIZE, "Stylize"))
         row.addWidget(self._button(actions.CANCEL, "Cancel"))
         row.addWidget(self._button(actions.FINISH, "Finish"))
+        row.addWidget(self._button(actions.STYLIZE_ANIMATION, "Stylize Animation"))
         live = self._button(actions.LIVE, "Live")
         live.setCheckable(True)
         row.addWidget(live)
@@ -167,6 +168,7 @@ class StyleDocker(DockWidget):
     def _set_running(self, running: bool) -> None:
         self.buttons[actions.STYLIZE].setEnabled(not running)
         self.buttons[actions.FINISH].setEnabled(not running)
+        self.buttons[actions.STYLIZE_ANIMATION].setEnabled(not running)
         self.buttons[actions.CANCEL].setEnabled(running)
 
     def _watch(self, job: Job) -> None:
@@ -222,6 +224,8 @@ def progress_text(step: int, total: int, info: dict, started: Optional[float]) -
 
     The time left follows the work (info["fraction"]: steps weighed by their size), not the step count.
     """
+    if info.get("text"):   # an animation says where it is itself: "frame 7 of 24, about 2 min left"
+        return str(info["text"])[0].upper() + str(info["text"])[1:]
     fraction = info.get("fraction")
     if not isinstance(fraction, (int, float)) or fraction <= 0:
         fraction = step / max(1, total)

@@ -64,6 +64,14 @@ def finish_active() -> None:
     job.failed.connect(notify)
 
 
+def stylize_animation_active() -> None:
+    document = layers.active_document()
+    if document is None:
+        raise api.LayerError("Open a document first.")
+    job = api.stylize_animation(document, document.activeNode(), api.style_sources(document))
+    job.failed.connect(notify)
+
+
 def set_style_from_active() -> None:
     document = layers.active_document()
     node = document.activeNode() if document is not None else None
@@ -124,7 +132,8 @@ class StyleExtension(Extension):
 
     def createActions(self, window: Window) -> None:
         for name, slot in ((actions.STYLIZE, stylize_active), (actions.SET_STYLE, set_style_from_active),
-                           (actions.CANCEL, api.cancel), (actions.FINISH, finish_active)):
+                           (actions.CANCEL, api.cancel), (actions.FINISH, finish_active),
+                           (actions.STYLIZE_ANIMATION, stylize_animation_active)):
             action = window.createAction(name, actions.TEXTS[name], "tools/scripts")
             action.triggered.connect(guarded(slot))
         live = window.createAction(actions.LIVE, actions.TEXTS[actions.LIVE], "tools/scripts")
