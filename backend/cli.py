@@ -15,7 +15,7 @@ def _add_settings(parser):
     for s in SETTINGS:
         flag = "--" + s.name.replace("_", "-")
         kwargs: Dict[str, Any] = dict(dest=s.name, default=None,
-                                      help="%s (default: %s)" % (s.help or s.label, s.default))
+                                      help=("%s (default: %s)" % (s.help or s.label, s.default)).replace("%", "%%"))
         if s.choices:
             kwargs["choices"] = s.choices
         parser.add_argument(flag, type=str, **kwargs)

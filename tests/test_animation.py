@@ -139,3 +139,12 @@ def test_the_warped_start_is_the_previous_result_moved(vgg, runtime):
     result = images.resize(painted, *a.shape[-2:])
     start, mask = flow.between(a, b, result)
     assert moved_difference(result, start, 6) < 0.02 and mask[..., 8:-8, 8:-14].mean() > 0.95
+
+
+def test_the_clis_help_prints_for_animate_and_stylize():
+    """Every setting's help goes through argparse's % formatting: a '100 %' in one must not break --help."""
+    import subprocess
+    import sys
+    for command in ("animate", "stylize"):
+        done = subprocess.run([sys.executable, "-m", "backend", command, "--help"], capture_output=True, text=True)
+        assert done.returncode == 0 and "--temporal" in done.stdout, done.stderr[-500:]
