@@ -148,3 +148,27 @@ def test_the_clis_help_prints_for_animate_and_stylize():
     for command in ("animate", "stylize"):
         done = subprocess.run([sys.executable, "-m", "backend", command, "--help"], capture_output=True, text=True)
         assert done.returncode == 0 and "--temporal" in done.stdout, done.stderr[-500:]
+
+
+def test_a_cancel_during_the_only_frame_is_cancelled_not_a_result_of_no_frames(monkeypatch):
+    """backend/animation_job.run against a stopped run: the frames done are compared with the frames that
+    have pixels (an empty frame is never done), so one frame cancelled mid-way answers `cancelled`."""
+    from backend import animation_job, device
+
+    class Writer:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, kind, **fields):
+            self.sent.append((kind, fields))
+
+    def stopped(*_args, **_kwargs):   # cancelled before its frame's done Progress
+        return iter(())
+    monkeypatch.setattr(animation, "run", stopped)
+    monkeypatch.setattr(device, "MemoryMeter", lambda _runtime: type("Meter", (), {"peak_mib": None})())
+    style = {"image": images.load_file(sample("starry_night_google.jpg")), "weight": 1.0}
+    for frames in ([wire_frames(1)[0]], [wire_frames(1)[0], None]):
+        writer = Writer()
+        message = wire.Message(wire.ANIMATE, {"id": 5, "frames": frames, "styles": [style], "settings": QUICK})
+        animation_job.run(message, None, None, lambda: True, writer)
+        assert [kind for kind, _ in writer.sent] == [wire.CANCELLED] and writer.sent[0][1]["frames"] == 0, writer.sent
