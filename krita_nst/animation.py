@@ -12,15 +12,13 @@ the artist left it) and the second removes the whole result layer.
 
 from typing import Any, Callable, List, Optional, Tuple
 
+from krita import Document, Node
+
 from . import actions, animation_plan, layers
 from .animation_plan import Frame
 from .core.wire import Image
 from .layers import SRGB, LayerError, ResultLayer
 from .qt import QRect
-
-# Krita's animation calls are not in stubs/krita.pyi: these objects are typed loosely.
-Document = Any
-Node = Any
 
 
 def is_animated(node: Optional[Node]) -> bool:
@@ -102,7 +100,7 @@ class AnimatedResultLayer(ResultLayer):
 
     def _at_times(self, times: List[int], do: Callable[[int], None]) -> None:
         """do(time) with the playhead at each time (the only frame libkis writes); the artist's time back after."""
-        document: Any = self.document
+        document = self.document
         was_time = document.currentTime()
         try:
             for t in times:

@@ -68,10 +68,11 @@ def test_the_result_layer_has_the_contents_keyframes_and_writes_each_frame_at_it
     assert [t for t in range(12) if layer.node.hasKeyframeAtTime(t)] == [0, 1, 4, 6, 8]
     assert all(colour_at(layer.node, t) == bytes(4) for t in (0, 1, 4, 6, 8)), "nothing shows before it is done"
     assert doc.currentTime() == 2
-    for index, frame in enumerate(plan[:4]):
+    for index in range(4):
         layer.write_frame(index, Image(W, H, "BGRA8", bytes((index, 99, 0, 255)) * (W * H)))
         assert doc.currentTime() == 2, "the playhead goes back where the artist left it"
-    assert [colour_at(layer.node, t) for t in (0, 1, 4, 6, 8)] == [bytes((i, 99, 0, 255)) for i in range(4)] + [bytes(4)]
+    assert [colour_at(layer.node, t) for t in (0, 1, 4, 6, 8)] == [bytes((i, 99, 0, 255)) for i in range(4)] + \
+        [bytes(4)]
     assert [colour_at(content, t) for t in (0, 1, 4, 6)] == [bytes(KEYS[t]) for t in (0, 1, 4, 6)], "content written"
     doc.setCurrentTime(3)   # the held keyframe shows its stylised frame
     assert bytes(layer.node.pixelData(0, 0, 1, 1)) == bytes((1, 99, 0, 255))
