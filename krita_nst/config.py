@@ -2,7 +2,7 @@
 
 import json
 import os
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from krita import Krita
 
@@ -119,25 +119,90 @@ def backend_location() -> backends.Backend:
     return backends.local(python, root, os.getpid())
 
 
+def resource_folder() -> Optional[str]:
+    """Krita's resource folder, the one holding pykrita/ (Settings > Manage Resources > Open Resource Folder),
+    as Krita itself says it (Krita.getAppDataLocation(), in libkis since 4.x); without that, kritarc's
+    ResourceDirectory or the folder this plugin was loaded from (RESOURCES/pykrita/krita_nst). None: unknown."""
+    ask = getattr(Krita.instance(), "getAppDataLocation", None)
+    folder = ask() if ask is not None else ""
+    if not folder:
+        folder = Krita.instance().readSetting("", "ResourceDirectory", "")
+    if not folder and os.path.basename(os.path.dirname(PLUGIN_DIR)) == "pykrita":
+        folder = os.path.dirname(os.path.dirname(PLUGIN_DIR))
+    return folder or None
+
+
+def backend_files() -> List[str]:
+    """Where backend.json may be, in order: beside this plugin (install.py writes it there), beside the plugin
+    in Krita's real resource folder, and in the plugin's data folder there (Locate backend, when the plugin's
+    own folder cannot be written)."""
+    files = [BACKEND_FILE]
+    folder = resource_folder()
+    if folder:
+        files += [os.path.join(folder, "pykrita", GROUP, "backend.json"), os.path.join(folder, GROUP, "backend.json")]
+    unique: List[str] = []
+    for path in files:
+        if all(os.path.normcase(os.path.realpath(path)) != os.path.normcase(os.path.realpath(u)) for u in unique):
+            unique.append(path)
+    return unique
+
+
 def local_backend() -> Tuple[str, str]:
-    """(python executable, folder to run `python -m backend` in), as install.py recorded them."""
-    hint = ("Install it from krita-nst %s, the release this plugin comes from: in its folder run\n"
-            "    python3 install.py\nthen stylise again (no restart needed)." % VERSION)
+    """(python executable, folder to run `python -m backend` in), as install.py (or Locate backend) recorded
+    them: the first of backend_files() that names both."""
+    hint = ("Set it up from the Neural Style Transfer docker (Set up backend\u2026, or Locate backend\u2026 for a "
+            "krita-nst folder already set up), or install it from krita-nst %s, the release this plugin comes "
+            "from: in its folder run\n    python3 install.py\nthen stylise again (no restart needed)." % VERSION)
+    problems = []
+    for path in backend_files():
+        try:
+            with open(path, encoding="utf-8") as f:
+                where = json.load(f)
+            python, root = str(where["python"]), str(where["root"])
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append("%s cannot be read: %s" % (path, exc))
+            continue
+        if os.path.isfile(python) and os.path.isdir(os.path.join(root, "backend")):
+            return python, root
+        problems.append("expected Python at %s and the backend in %s" % (python, root))
+    if problems:
+        raise BackendMissing("The krita-nst backend is missing (%s).\n%s" % (problems[0], hint))
+    raise BackendMissing("The krita-nst backend is not installed.\n" + hint)
+
+
+def backend_problem() -> Optional[str]:
+    """Why no backend can start (None when one can, or when kritarc's `backend` is a remote one)."""
     try:
-        with open(BACKEND_FILE, encoding="utf-8") as f:
-            where = json.load(f)
-        python, root = where["python"], where["root"]
-    except (OSError, ValueError, KeyError):
-        raise BackendMissing("The krita-nst backend is not installed.\n" + hint) from None
-    if not os.path.isfile(python) or not os.path.isdir(os.path.join(root, "backend")):
-        raise BackendMissing("The krita-nst backend is missing (expected Python at %s and the backend in %s).\n%s"
-                             % (python, root, hint))
-    return python, root
+        backend_location()
+    except BackendMissing as exc:
+        return str(exc)
+    return None
+
+
+def write_backend_file(python: str, root: str) -> str:
+    """Record the backend (Locate backend): beside the plugin where install.py writes it, else in the plugin's
+    data folder; returns where."""
+    where = {"python": os.path.abspath(python), "root": os.path.abspath(root)}
+    folder = resource_folder()
+    places = [BACKEND_FILE] + ([os.path.join(folder, GROUP, "backend.json")] if folder else [])
+    problems = []
+    for path in places:
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path + ".part", "w", encoding="utf-8") as f:
+                json.dump(where, f, indent=1)
+            os.replace(path + ".part", path)
+            return path
+        except OSError as exc:
+            problems.append("%s: %s" % (path, exc))
+    raise OSError("cannot write backend.json (%s)" % "; ".join(problems))
 
 
 def log_folder() -> str:
-    folder = os.path.join(Krita.getAppDataLocation(), "krita_nst") if hasattr(Krita, "getAppDataLocation") \
-        else PLUGIN_DIR
+    folder = resource_folder()
+    folder = os.path.join(folder, GROUP) if folder else PLUGIN_DIR
     os.makedirs(folder, exist_ok=True)
     return folder
 

@@ -110,3 +110,46 @@ def test_the_watcher_says_which_names_changed_and_only_when_one_did(krita, app):
     spin(app, lambda: len(seen) == 2, 5, "the watcher's own timer")
     assert seen[1] == {"style_file"}
     watcher.stop()
+
+
+def test_backend_json_is_looked_for_beside_the_plugin_and_in_kritas_own_resource_folder(krita, tmp_path, monkeypatch):
+    """Krita says where its resources are (getAppDataLocation): a plugin loaded from elsewhere, or one whose own
+    backend.json is stale, finds the backend recorded there."""
+    monkeypatch.setattr(config, "BACKEND_FILE", str(tmp_path / "plugin" / "backend.json"))
+    resources = tmp_path / "resources"
+    monkeypatch.setattr(fake_krita.Krita, "app_data", str(resources))
+    assert config.resource_folder() == str(resources)
+    assert config.backend_files() == [str(tmp_path / "plugin" / "backend.json"),
+                                      str(resources / "pykrita" / "krita_nst" / "backend.json"),
+                                      str(resources / "krita_nst" / "backend.json")]
+    (tmp_path / "plugin").mkdir()
+    (tmp_path / "plugin" / "backend.json").write_text(json.dumps({"python": "/gone", "root": str(tmp_path)}))
+    with pytest.raises(config.BackendMissing, match="expected Python at /gone"):
+        config.local_backend()
+    assert "Set up backend" in config.backend_problem()
+    (tmp_path / "backend").mkdir()
+    (resources / "krita_nst").mkdir(parents=True)
+    (resources / "krita_nst" / "backend.json").write_text(json.dumps({"python": __file__, "root": str(tmp_path)}))
+    assert config.local_backend() == (__file__, str(tmp_path)) and config.backend_problem() is None
+
+
+def test_without_getappdatalocation_kritarcs_resource_folder_or_the_plugins_own_is_used(krita, monkeypatch, tmp_path):
+    monkeypatch.delattr(fake_krita.Krita, "getAppDataLocation")
+    monkeypatch.setattr(config, "PLUGIN_DIR", str(tmp_path / "res" / "pykrita" / "krita_nst"))
+    assert config.resource_folder() == str(tmp_path / "res")
+    krita.writeSetting("", "ResourceDirectory", str(tmp_path / "custom"))
+    assert config.resource_folder() == str(tmp_path / "custom")
+    monkeypatch.setattr(config, "PLUGIN_DIR", str(tmp_path / "checkout" / "krita_nst"))
+    krita.writeSetting("", "ResourceDirectory", "")
+    assert config.resource_folder() is None and config.log_folder() == str(tmp_path / "checkout" / "krita_nst")
+
+
+def test_a_located_backend_is_recorded_beside_the_plugin_or_else_in_the_data_folder(krita, tmp_path, monkeypatch):
+    monkeypatch.setattr(fake_krita.Krita, "app_data", str(tmp_path / "resources"))
+    monkeypatch.setattr(config, "BACKEND_FILE", str(tmp_path / "plugin" / "backend.json"))
+    assert config.write_backend_file("/v/bin/python", "/k") == str(tmp_path / "plugin" / "backend.json")
+    (tmp_path / "readonly").write_text("a file, so nothing can be made under it")
+    monkeypatch.setattr(config, "BACKEND_FILE", str(tmp_path / "readonly" / "backend.json"))
+    path = config.write_backend_file("/v/bin/python", "/k")
+    assert path == str(tmp_path / "resources" / "krita_nst" / "backend.json")
+    assert json.loads(open(path).read()) == {"python": "/v/bin/python", "root": "/k"}
