@@ -27,6 +27,7 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
+from .setup_panel import SetupPanel
 from .style_panel import StylePanel
 
 DOCKER_ID = "krita_nst_docker"
@@ -58,6 +59,8 @@ class StyleDocker(DockWidget):
         self.setWindowTitle("Neural Style Transfer")
         root = QWidget(self)
         layout = QVBoxLayout(root)
+        self.setup = SetupPanel()   # only while no backend can start: Set up backend..., Locate backend...
+        layout.addWidget(self.setup)
         self.buttons: Dict[str, Any] = {}
         self._job: Any = None
         self.styles = StylePanel()
@@ -99,6 +102,7 @@ class StyleDocker(DockWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.device)
         layout.addStretch(1)
+        self.setup.connected.connect(self.status.setText)
         self.setWidget(root)
         controller = api.controller()
         controller.job_started.connect(self._watch)
@@ -137,6 +141,7 @@ class StyleDocker(DockWidget):
     def showEvent(self, event: Any) -> None:
         for action, button in self.buttons.items():   # the artist may have changed the shortcuts
             button.setToolTip(actions.hint(action))
+        self.setup.refresh()
         super().showEvent(event)
 
     def _settings_changed(self, names: Any) -> None:
@@ -154,6 +159,8 @@ class StyleDocker(DockWidget):
         spec = config.backend_setting()
         if "backend" in names and not self.backend.hasFocus() and self.backend.text() != spec:
             self.backend.setText(spec)
+        if "backend" in names:
+            self.setup.refresh()
         if ESTIMATED_BY & set(names):
             self._show_estimate()
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from krita import Extension, Krita, Window
 
-from . import actions, api, config, layers
+from . import actions, api, config, layers, setup_docker
 from .controller import LiveMode
 from .core.version import VERSION
 from .qt import PYQT_VERSION, QT_VERSION, QMessageBox, Qt
@@ -129,6 +129,7 @@ class StyleExtension(Extension):
         notifier.setActive(True)
         notifier.applicationClosing.connect(api.shutdown)
         notifier.imageClosed.connect(lambda _name: api.style_choice().forget_closed())
+        notifier.windowCreated.connect(lambda: setup_docker.show_once(notify))   # Krita 6 hides a new docker
 
     def createActions(self, window: Window) -> None:
         for name, slot in ((actions.STYLIZE, stylize_active), (actions.SET_STYLE, set_style_from_active),

@@ -42,6 +42,7 @@ QIODevice = QtCore.QIODevice
 QBuffer = QtCore.QBuffer
 QByteArray = QtCore.QByteArray
 QCoreApplication = QtCore.QCoreApplication
+QStandardPaths = QtCore.QStandardPaths
 pyqtSignal = QtCore.pyqtSignal
 # QtGui
 QImage = QtGui.QImage
@@ -58,6 +59,8 @@ QLabel = QtWidgets.QLabel
 QPushButton = QtWidgets.QPushButton
 QComboBox = QtWidgets.QComboBox
 QLineEdit = QtWidgets.QLineEdit
+QPlainTextEdit = QtWidgets.QPlainTextEdit
+QDockWidget = QtWidgets.QDockWidget
 QFileDialog = QtWidgets.QFileDialog
 QToolButton = QtWidgets.QToolButton
 QSpinBox = QtWidgets.QSpinBox

@@ -8,7 +8,7 @@ import pytest
 
 import fake_krita  # installs itself as `krita`: first
 import krita_nst
-from krita_nst import actions, api, docker, extension
+from krita_nst import actions, api, config, docker, extension, setup_docker
 from krita_nst.qt import QObject, pyqtSignal
 
 krita = fake_krita.krita   # the fixture
@@ -63,3 +63,10 @@ class _Session(QObject):
 
     def stop(self, why="", quiet=False):
         pass
+
+
+def test_the_first_window_shows_the_docker(plugin, krita, monkeypatch):
+    shown = []
+    monkeypatch.setattr(setup_docker, "show_once", shown.append)
+    krita.notifier().windowCreated.emit()
+    assert shown == [extension.notify]
