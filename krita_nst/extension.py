@@ -124,6 +124,7 @@ class StyleExtension(Extension):
             log.warning("krita-nst: no log file: %s", exc)
         controller = api.controller()
         controller.message.connect(notify)
+        config.on_unreadable(notify)   # a kritarc value that cannot be used: told once, before its default is used
         controller.live_changed.connect(_show_live)
         notifier = Krita.instance().notifier()
         notifier.setActive(True)

@@ -65,6 +65,23 @@ class _Session(QObject):
         pass
 
 
+@pytest.fixture
+def unreadable_before_setup(krita, monkeypatch):
+    """A kritarc value that cannot be used, read before the plugin's setup listens (e.g. by another plugin)."""
+    monkeypatch.setattr(config, "UNREADABLE", config.Unreadable())
+    krita.writeSetting(config.GROUP, "strength", "nan")
+    assert config.read("strength") == 50
+
+
+def test_unreadable_kritarc_values_reach_the_artist_through_notify(unreadable_before_setup, plugin, krita, caplog):
+    told = [r for r in caplog.get_records("setup") if "krita_nst setting" in r.getMessage()]
+    assert len(told) == 1 and "strength=nan" in told[0].getMessage()   # waited for setup's listener, then told
+    assert told[0].funcName == "notify"
+    krita.writeSetting(config.GROUP, "size", "3")
+    config.read("size")
+    assert [r.funcName for r in caplog.records if "size=3" in r.getMessage()] == ["notify"]
+
+
 def test_the_first_window_shows_the_docker(plugin, krita, monkeypatch):
     shown = []
     monkeypatch.setattr(setup_docker, "show_once", shown.append)
