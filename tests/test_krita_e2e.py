@@ -3,6 +3,7 @@
 Krita 5.1 is the host's; 5.2, 5.3 and 6.0 are Debian's packages in root file systems (krita_roots).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -13,34 +14,8 @@ from PIL import Image
 
 import krita_harness
 from helpers import REPO
-from krita_harness import HOST, SETTINGS, check_full_scenario, style_distance
+from krita_harness import ALL, MAIN, SETTINGS, check_full_scenario, run_krita, style_distance
 from krita_nst.core.version import VERSION
-
-
-def kritas(*versions):
-    """Parameters for the given Krita versions; missing tools fail under CI=true, else skip."""
-    params = []
-    for version in versions:
-        marks = []
-        if not krita_harness.available(version):
-            if os.environ.get("CI") == "true":
-                raise RuntimeError("CI=true but Krita %s cannot run here: the Krita tests must run in CI" % version)
-            marks.append(pytest.mark.skip(reason="Krita %s needs %s" % (
-                version, "krita, xvfb-run and xdotool (apt-get install -y krita python3-pyqt5 xvfb xdotool)"
-                if version == HOST else "root and unshare, for its Debian root file system")))
-        params.append(pytest.param(version, id="krita" + version, marks=marks))
-    return params
-
-
-ALL = kritas(HOST, *krita_harness.ROOTS)
-MAIN = kritas(HOST, "6.0")
-
-
-def run_krita(tmp_path, scenario, krita, timeout=400, env=None, **settings):
-    results, out = krita_harness.run(tmp_path, scenario, dict(SETTINGS, **settings), krita, timeout, **(env or {}))
-    assert results.get("ok"), results.get("error") or results
-    assert results["leftover_backends"] == [], "a backend outlived Krita %s" % krita
-    return results, out
 
 
 @pytest.mark.parametrize("krita", ALL)
@@ -219,3 +194,87 @@ def test_every_kind_of_layer_as_content_hidden_offset_and_off_canvas(tmp_path, k
         assert record["result_bounds"] == record["source_bounds"], (name, record)
     assert kinds["Offset"]["source_bounds"][:2] == [120, 90]
     assert kinds["Off canvas"]["source_bounds"][2:] == [300, 200]   # 151x100 px of it lie on the canvas
+
+
+def _moved_flicker(frames, pan):
+    """The flicker measure of benchmarks/animation.py for a camera panning `pan` px right a keyframe: the mean
+    |frame - the frame before moved by the pan| (0-1), away from the borders."""
+    return float(np.mean([np.abs(b[8:-8, 8:-8 - pan] - a[8:-8, 8 + pan:-8]).mean()
+                          for a, b in zip(frames, frames[1:])]))
+
+
+@pytest.mark.parametrize("krita", MAIN)
+def test_stylize_animation_gives_an_animated_layer_with_the_contents_keyframes_coherent(tmp_path, krita, vgg, runtime):
+    import torch
+
+    from backend import animation
+    results, out = run_krita(tmp_path, "animation", krita, size="96", steps="30")
+    record = results["animation"]
+    keys = [0, 1, 4, 6]   # the keyframe at 1 held over 1, 2 and 3
+    assert record["content_keys"] == keys and record["range"] == [0, 7], record
+    assert record["still_layers_added"] == 0 and "is not animated: use \u201cStylize Layer\u201d" in \
+        record["still_messages"][0], record["still_messages"]
+    assert record["shortcut"] == "Ctrl+Alt+Shift+A" and record["clashes"] == [], record
+    assert record["messages"] == [] and record["state"] == "done", record
+    assert record["layers"][-2:] == ["Content", "Content \u00d7 Style"] and record["name"] == "Content \u00d7 Style"
+    assert record["animated"] and record["result_keys"] == keys and record["content_keys_after"] == keys
+    assert record["originals_intact"], "the content's keyframes were written"
+    assert record["playhead"] == 2, "the playhead is not where the artist left it"
+    # Each frame shows as it is done, the playhead back at 2 each time.
+    assert [s[0] for s in record["shown"]] == [0, 1, 2, 3] and all(s[2] == 2 and s[3] for s in record["shown"])
+    assert record["progress"][-1].startswith("frame 4 of 4, about "), record["progress"][-3:]
+    assert any(s.startswith("Frame 2 of 4, about ") for s in record["docker_status"]), record["docker_status"]
+    # Undo: Krita's "Switch current time" first (setCurrentTime is undoable; the playhead stays), then the layer.
+    assert [u[0] for u in record["undo"]] == ["Undo Switch current time", "Undo Add Layer"], record["undo"]
+    assert record["undo"][0][2] == 2 and "Content \u00d7 Style" not in record["undo"][1][1]
+    assert record["undo"][1][3] == keys
+    # Coherent: far less flicker than the same frames stylised each on its own (temporal 0), and stylised.
+    load = lambda name: np.asarray(Image.open(out / name).convert("RGB"), dtype=np.float64) / 255  # noqa: E731
+    content = [load("content_%d.png" % t) for t in keys]
+    result = [load("result_%d.png" % t) for t in keys]
+    settings = {"size": 96, "steps": 30, "resolution": "working", "preview_every": 1000, "temporal": 0}
+    style = np.asarray(Image.open(krita_harness.SAMPLES + "/starry_night_google.jpg").convert("RGB"), np.float32) / 255
+    tensors = [torch.from_numpy(c.astype(np.float32)).permute(2, 0, 1)[None] for c in content]
+    alone = {i: p.image[0].permute(1, 2, 0).numpy().astype(np.float64) for i, p in animation.stylize(
+        vgg, runtime, tensors, [(torch.from_numpy(style).permute(2, 0, 1)[None], 1.0)], settings) if p.done}
+    coherent, independent = _moved_flicker(result, 6), _moved_flicker([alone[i] for i in range(4)], 6)
+    print("\nanimation (%s): flicker %.4f coherent, %.4f independent, %.4f the content frames"
+          % (krita, coherent, independent, _moved_flicker(content, 6)))
+    assert coherent < 0.5 * independent, (coherent, independent)
+    assert all(np.abs(r - c).mean() > 0.05 for r, c in zip(result, content)), "a frame was not stylised"
+
+
+@pytest.mark.parametrize("krita", MAIN[:1])   # the host's Krita: its python3 has the local torch wheel
+def test_set_up_backend_from_the_docker_then_stylize(tmp_path, krita):
+    """No backend yet (the plugin as the zip leaves it): the docker offers Set up backend..., which finds this
+    machine's python3, runs the checkout's install.py into a throwaway venv (torch from the local wheel the pip
+    configuration points at) and connects; then a Stylize works.  Its screenshots are docs/images' source."""
+    from installer import krita_dirs, plugin
+    profile = krita_harness.Profile(tmp_path, krita)
+    plugin.install(krita_dirs.Krita("given", str(profile.resources), str(profile.kritarc)), "/no/backend/yet")
+    backend_json = profile.resources / "pykrita" / "krita_nst" / "backend.json"
+    backend_json.unlink()
+    profile.set("krita_nst", dict(SETTINGS, size="256"))
+    venv = tmp_path / "venv"
+    results, out = profile.launch("setup_backend", timeout=500, KRITA_NST_E2E_VENV=str(venv))
+    assert results.get("ok"), results.get("error") or results
+    setup = results["setup"]
+    print("\nset up from the docker in %.0f s with %s" % (setup["seconds"], setup["python"]))
+    assert setup["offered"] and setup["button"] == "Set up backend\u2026" and "not installed" in setup["note"]
+    assert setup["docker_shown_flag"] == "true"
+    assert os.path.basename(setup["python"]).startswith("python3") and "64-bit found" in setup["python_stage"]
+    assert setup["folder_known"] == "", "a copied plugin cannot know its checkout"
+    percents = [p for p, _ in setup["progress"]]
+    assert percents == sorted(percents) and percents[-1] == 100 and len(percents) >= 5, setup["progress"]
+    assert setup["stage"] == "The backend is set up." and setup["hidden_after"] and setup["backend_problem"] is None
+    assert any(line.startswith("[install] done.") for line in setup["output"]), setup["output"]
+    assert setup["device"].startswith("Backend: cpu")
+    assert json.loads(backend_json.read_text())["python"].startswith(str(venv))
+    run = results["run"]
+    assert run["state"] == "done" and run["result_index"] == run["content_index"] + 1
+    content, result = Image.open(out / "content.png"), Image.open(out / "result.png")
+    style = Image.open(krita_harness.SAMPLES + "/starry_night_google.jpg")
+    assert style_distance(result, style) < 0.7 * style_distance(content, style)
+    for name in ("docker_setup.png", "docker.png", "window.png"):
+        assert (out / name).stat().st_size > 10000, name
+    assert results["leftover_backends"] == []
