@@ -3,6 +3,7 @@
 Krita 5.1 is the host's; 5.2, 5.3 and 6.0 are Debian's packages in root file systems (krita_roots).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -267,3 +268,39 @@ def test_stylize_animation_gives_an_animated_layer_with_the_contents_keyframes_c
           % (krita, coherent, independent, _moved_flicker(content, 6)))
     assert coherent < 0.5 * independent, (coherent, independent)
     assert all(np.abs(r - c).mean() > 0.05 for r, c in zip(result, content)), "a frame was not stylised"
+
+
+@pytest.mark.parametrize("krita", MAIN[:1])   # the host's Krita: its python3 has the local torch wheel
+def test_set_up_backend_from_the_docker_then_stylize(tmp_path, krita):
+    """No backend yet (the plugin as the zip leaves it): the docker offers Set up backend..., which finds this
+    machine's python3, runs the checkout's install.py into a throwaway venv (torch from the local wheel the pip
+    configuration points at) and connects; then a Stylize works.  Its screenshots are docs/images' source."""
+    from installer import krita_dirs, plugin
+    profile = krita_harness.Profile(tmp_path, krita)
+    plugin.install(krita_dirs.Krita("given", str(profile.resources), str(profile.kritarc)), "/no/backend/yet")
+    backend_json = profile.resources / "pykrita" / "krita_nst" / "backend.json"
+    backend_json.unlink()
+    profile.set("krita_nst", SETTINGS)   # (docs/images/ came from a run at size=256: 2 min more on 2 cores)
+    venv = tmp_path / "venv"
+    results, out = profile.launch("setup_backend", timeout=500, KRITA_NST_E2E_VENV=str(venv))
+    assert results.get("ok"), results.get("error") or results
+    setup = results["setup"]
+    print("\nset up from the docker in %.0f s with %s" % (setup["seconds"], setup["python"]))
+    assert setup["offered"] and setup["button"] == "Set up backend\u2026" and "not installed" in setup["note"]
+    assert setup["docker_shown_flag"] == "true"
+    assert os.path.basename(setup["python"]).startswith("python3") and "64-bit found" in setup["python_stage"]
+    assert setup["folder_known"] == "", "a copied plugin cannot know its checkout"
+    percents = [p for p, _ in setup["progress"]]
+    assert percents == sorted(percents) and percents[-1] == 100 and len(percents) >= 5, setup["progress"]
+    assert setup["stage"] == "The backend is set up." and setup["hidden_after"] and setup["backend_problem"] is None
+    assert any(line.startswith("[install] done.") for line in setup["output"]), setup["output"]
+    assert setup["device"].startswith("Backend: cpu")
+    assert json.loads(backend_json.read_text())["python"].startswith(str(venv))
+    run = results["run"]
+    assert run["state"] == "done" and run["result_index"] == run["content_index"] + 1
+    content, result = Image.open(out / "content.png"), Image.open(out / "result.png")
+    style = Image.open(krita_harness.SAMPLES + "/starry_night_google.jpg")
+    assert style_distance(result, style) < 0.7 * style_distance(content, style)
+    for name in ("docker_setup.png", "docker.png", "window.png"):
+        assert (out / name).stat().st_size > 10000, name
+    assert results["leftover_backends"] == []

@@ -4,7 +4,7 @@ Scenarios (KRITA_NST_E2E_SCENARIO) live in `runs` (full: action run, shortcut ru
 cancel; kill; quit; the release zip; one_run; timing), `documents` (undo, selection, colour models,
 every kind of layer), `styles_live` (style sources, live mode), `animation` (Stylize Animation) and
 `costs` (the UI-thread steps timed);
-`common` has their helpers.
+`setup_backend` (the docker's Set up backend); `common` has their helpers.
 """
 
 import os
@@ -13,12 +13,12 @@ import traceback
 
 from krita import Extension, Krita
 
-from . import animation, costs, documents, runs, styles_live
+from . import animation, costs, documents, runs, setup_backend, styles_live
 from .common import OUT, SCENARIO, QTimer, log, results, save_results
 
 
 def scenario(name):
-    for module in (runs, documents, styles_live, costs, animation):
+    for module in (runs, documents, styles_live, costs, animation, setup_backend):
         if hasattr(module, "scenario_" + name):
             return getattr(module, "scenario_" + name)()
     raise KeyError("no scenario %r" % name)
