@@ -1,5 +1,9 @@
 import sys
 
-from .cli import main
+from . import housekeeping
+
+housekeeping.configure()   # before torch is imported: the per-shape caches' capacities
+
+from .cli import main  # noqa: E402
 
 sys.exit(main())

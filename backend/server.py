@@ -21,7 +21,7 @@ import torch
 from krita_nst.core import settings, wire
 from krita_nst.core.version import VERSION
 
-from . import animation_job, device, engine, jobs, warm
+from . import animation_job, device, engine, housekeeping, jobs, warm
 from .model import WeightsError, load_vgg19
 
 log = logging.getLogger("krita_nst.backend")
@@ -196,6 +196,7 @@ def _release_memory(runtime):
         torch.cuda.empty_cache()
     elif runtime.device.type in ("mps", "xpu"):
         getattr(torch, runtime.device.type).empty_cache()
+    housekeeping.trim()   # the job's freed heap back to the system, not kept in glibc's arenas
 
 
 def _run_job(message, model, runtime, inbox, writer, memory):
@@ -266,6 +267,7 @@ def serve(weights=None, device_name="auto", precision="auto", parent_pid=0, stdi
     writer.send(wire.HELLO, protocol=wire.PROTOCOL_VERSION, settings_schema=settings.fingerprint(),
                 backend_version=VERSION, torch_version=torch.__version__, device=runtime.description)
     log.info("serving on %s (%s), %d CPU threads", runtime.description, runtime.why, threads)
+    log.info("memory across jobs: %s", housekeeping.describe())
     inbox = Inbox(stdin, writer)
     if link_timeout:
         inbox.exit_when_silent(link_timeout)
