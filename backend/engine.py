@@ -227,7 +227,7 @@ def _scale(job, index, scale, should_stop):
         if job.step % settings["preview_every"] == 0 or last_of_scale or now - job.last_preview >= PREVIEW_SECONDS:
             preview, job.last_preview = _finish(x, job.content, settings), now
         if last_of_scale:
-            job.work.did(scale, scale.steps - 1 - i)
+            job.work.did(scale, scale.steps - 1 - i, timed=False)
         yield _progress(job, stage, preview, now)
         if last_of_scale:
             job.step = sum(s.steps for s in job.scales[:index + 1])

@@ -1,11 +1,14 @@
 """What a run reports after each step, and how much of its work is done (steps cost by their size)."""
 
+import time
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 
 from krita_nst.core.sizes import FULL_COST
+
+CLOCK = time.perf_counter   # the tests measure with process_time: a busy machine does not move the figures
 
 
 @dataclass
@@ -25,31 +28,51 @@ class Progress:
 
 
 class Work:
-    """The run's work in pixel-steps, each weighed by what its step computes: the honest fraction done.
+    """The fraction of a run's time that is behind it, from the time its steps took and will take.
 
-    Steps at 2048 px cost 16 times those at 512; counting steps, a run's halfway mark would come at a
-    tenth of its time.
+    A step's cost grows with its scale's pixels (steps at 2048 px cost 16 times those at 512): counted
+    in steps, a run's halfway mark would come at a tenth of its time.  The steps still to come are
+    priced at the seconds per pixel-step measured on the latest scale of their kind (working or full
+    resolution); before a full-resolution step has run, at FULL_COST times the working rate.
     """
 
     def __init__(self) -> None:
-        self.total = 0.0
-        self.done = 0.0
-
-    @staticmethod
-    def cost(scale, steps=None) -> float:
-        return scale.height * scale.width * (scale.steps if steps is None else steps) \
-            * (FULL_COST if scale.full else 1.0)
+        self.scales: List[Any] = []
+        self.done: Dict[int, int] = {}
+        self.seconds = 0.0
+        self.rates: Dict[bool, float] = {}        # full?: seconds per pixel-step, the latest measured
+        self.shown = 0.0
+        self.last = CLOCK()
 
     def plan(self, scales) -> None:
-        self.total += sum(self.cost(s) for s in scales)
+        self.scales += list(scales)
+        self.last = CLOCK()
 
     def drop(self, scales) -> None:
         """Scales planned that will not run (e.g. full resolution skipped)."""
-        self.total -= sum(self.cost(s) for s in scales)
+        gone = {id(s) for s in scales}
+        self.scales = [s for s in self.scales if id(s) not in gone]
 
-    def did(self, scale, steps=1) -> None:
-        self.done += self.cost(scale, steps)
+    def did(self, scale, steps=1, timed=True) -> None:
+        """`steps` of `scale` are done; timed: they took the time since the last call (a plateau's skip: not)."""
+        now = CLOCK()
+        self.done[id(scale)] = self.done.get(id(scale), 0) + steps
+        if timed:
+            seconds, self.last = now - self.last, now
+            self.seconds += seconds
+            self.rates[scale.full] = seconds / (steps * scale.height * scale.width)
+
+    def _rate(self, full) -> float:
+        if full in self.rates:
+            return self.rates[full]
+        if full and False in self.rates:
+            return self.rates[False] * FULL_COST
+        return 0.0
 
     @property
     def fraction(self) -> float:
-        return min(1.0, self.done / self.total) if self.total > 0 else 0.0
+        left = sum(max(0, s.steps - self.done.get(id(s), 0)) * s.height * s.width * self._rate(s.full)
+                   for s in self.scales)
+        now = self.seconds / (self.seconds + left) if self.seconds > 0 else 0.0
+        self.shown = max(self.shown, now) if left > 0 or now < 1 else now   # a bar never runs backwards
+        return self.shown

@@ -10,6 +10,7 @@ undoable "Switch current time" in Krita, so after a run the first undo is that (
 the artist left it) and the second removes the whole result layer.
 """
 
+import time
 from typing import Any, Callable, List, Optional, Tuple
 
 from krita import Document, Node
@@ -18,7 +19,7 @@ from . import actions, animation_plan, layers
 from .animation_plan import Frame
 from .core.wire import Image
 from .layers import SRGB, LayerError, ResultLayer
-from .qt import QRect
+from .qt import QCoreApplication, QEventLoop, QRect
 
 
 def is_animated(node: Optional[Node]) -> bool:
@@ -104,13 +105,11 @@ class AnimatedResultLayer(ResultLayer):
         was_time = document.currentTime()
         try:
             for t in times:
-                document.setCurrentTime(t)
-                document.waitForDone()
+                _move_playhead(document, t)
                 do(t)
                 document.waitForDone()
         finally:
-            document.setCurrentTime(was_time)
-            document.waitForDone()
+            _move_playhead(document, was_time)
         document.refreshProjection()
 
     def write_frame(self, index: int, image: Image) -> None:
@@ -119,6 +118,26 @@ class AnimatedResultLayer(ResultLayer):
         if not self.animated.hasKeyframeAtTime(frame.time):
             raise LayerError("The result layer lost its keyframe at frame %d." % frame.time)
         self._at_times([frame.time], lambda _t: self.fill(image))
+
+
+SWITCH_SECONDS = 10.0   # a busy Krita applies a time switch later: this long at most, then go on
+
+
+def _move_playhead(document: Document, t: int) -> None:
+    """Move the playhead to t and wait until Krita has: a switch it applies later would land after the write.
+
+    Only Qt's own events are processed meanwhile: no input, and no backend output (socket notifiers), so
+    no other frame is written before this one.
+    """
+    document.setCurrentTime(t)
+    document.waitForDone()
+    deadline = time.monotonic() + SWITCH_SECONDS
+    flags = QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents | QEventLoop.ProcessEventsFlag.ExcludeSocketNotifiers
+    while document.currentTime() != t and time.monotonic() < deadline:
+        QCoreApplication.processEvents(flags, 50)
+        document.waitForDone()
+    if document.currentTime() != t:
+        raise LayerError("Krita did not move to frame %d within %d s; the animation stops there." % (t, SWITCH_SECONDS))
 
 
 def keyframe_times(document: Document, node: Node) -> List[int]:

@@ -42,6 +42,7 @@ QIODevice = QtCore.QIODevice
 QBuffer = QtCore.QBuffer
 QByteArray = QtCore.QByteArray
 QCoreApplication = QtCore.QCoreApplication
+QEventLoop = QtCore.QEventLoop
 QStandardPaths = QtCore.QStandardPaths
 pyqtSignal = QtCore.pyqtSignal
 # QtGui

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
+import pytest
 from PIL import Image
 
 import krita_roots
@@ -189,3 +190,30 @@ def check_full_scenario(results, out):
     # kritarc changed by a script: the docker shows the new values.
     assert results["docker_followed"] and all(v == [72.5, "luminance"] for v in results["docker_followed"]), \
         results["docker_followed"]
+
+
+# The test files' parameters and runner (kept here: test files do not import each other).
+def kritas(*versions):
+    """Parameters for the given Krita versions; missing tools fail under CI=true, else skip."""
+    params = []
+    for version in versions:
+        marks = []
+        if not available(version):
+            if os.environ.get("CI") == "true":
+                raise RuntimeError("CI=true but Krita %s cannot run here: the Krita tests must run in CI" % version)
+            marks.append(pytest.mark.skip(reason="Krita %s needs %s" % (
+                version, "krita, xvfb-run and xdotool (apt-get install -y krita python3-pyqt5 xvfb xdotool)"
+                if version == HOST else "root and unshare, for its Debian root file system")))
+        params.append(pytest.param(version, id="krita" + version, marks=marks))
+    return params
+
+
+ALL = kritas(HOST, *ROOTS)
+MAIN = kritas(HOST, "6.0")
+
+
+def run_krita(tmp_path, scenario, krita, timeout=400, env=None, **settings):
+    results, out = run(tmp_path, scenario, dict(SETTINGS, **settings), krita, timeout, **(env or {}))
+    assert results.get("ok"), results.get("error") or results
+    assert results["leftover_backends"] == [], "a backend outlived Krita %s" % krita
+    return results, out

@@ -32,7 +32,8 @@ def test_the_plugin_registers_its_extension_docker_and_actions(plugin, krita):
     assert isinstance(plugin, extension.StyleExtension)
     [factory] = krita.dockers
     assert (factory.id, factory.klass) == (docker.DOCKER_ID, docker.StyleDocker)
-    assert set(krita.actions) == {actions.STYLIZE, actions.SET_STYLE, actions.CANCEL, actions.LIVE, actions.FINISH}
+    assert set(krita.actions) == {actions.STYLIZE, actions.SET_STYLE, actions.CANCEL, actions.LIVE, actions.FINISH,
+                                  actions.STYLIZE_ANIMATION}
     assert krita.actions[actions.LIVE].checkable and krita.notifier().active
 
 

@@ -14,34 +14,8 @@ from PIL import Image
 
 import krita_harness
 from helpers import REPO
-from krita_harness import HOST, SETTINGS, check_full_scenario, style_distance
+from krita_harness import ALL, MAIN, SETTINGS, check_full_scenario, run_krita, style_distance
 from krita_nst.core.version import VERSION
-
-
-def kritas(*versions):
-    """Parameters for the given Krita versions; missing tools fail under CI=true, else skip."""
-    params = []
-    for version in versions:
-        marks = []
-        if not krita_harness.available(version):
-            if os.environ.get("CI") == "true":
-                raise RuntimeError("CI=true but Krita %s cannot run here: the Krita tests must run in CI" % version)
-            marks.append(pytest.mark.skip(reason="Krita %s needs %s" % (
-                version, "krita, xvfb-run and xdotool (apt-get install -y krita python3-pyqt5 xvfb xdotool)"
-                if version == HOST else "root and unshare, for its Debian root file system")))
-        params.append(pytest.param(version, id="krita" + version, marks=marks))
-    return params
-
-
-ALL = kritas(HOST, *krita_harness.ROOTS)
-MAIN = kritas(HOST, "6.0")
-
-
-def run_krita(tmp_path, scenario, krita, timeout=400, env=None, **settings):
-    results, out = krita_harness.run(tmp_path, scenario, dict(SETTINGS, **settings), krita, timeout, **(env or {}))
-    assert results.get("ok"), results.get("error") or results
-    assert results["leftover_backends"] == [], "a backend outlived Krita %s" % krita
-    return results, out
 
 
 @pytest.mark.parametrize("krita", ALL)

@@ -2,8 +2,8 @@
 
 Scenarios (KRITA_NST_E2E_SCENARIO) live in `runs` (full: action run, shortcut run, busy refusal,
 cancel; kill; quit; the release zip; one_run; timing), `documents` (undo, selection, colour models,
-every kind of layer), `styles_live` (style sources, live mode), `animation` (Stylize Animation) and
-`costs` (the UI-thread steps timed);
+every kind of layer), `styles_live` (style sources, live mode), `animation` (Stylize Animation),
+`fullres` (a 2048 px layer at full resolution) and `costs` (the UI-thread steps timed);
 `setup_backend` (the docker's Set up backend); `common` has their helpers.
 """
 
@@ -13,12 +13,12 @@ import traceback
 
 from krita import Extension, Krita
 
-from . import animation, costs, documents, runs, setup_backend, styles_live
+from . import animation, costs, documents, fullres, runs, setup_backend, styles_live
 from .common import OUT, SCENARIO, QTimer, log, results, save_results
 
 
 def scenario(name):
-    for module in (runs, documents, styles_live, costs, animation, setup_backend):
+    for module in (runs, documents, styles_live, costs, animation, fullres, setup_backend):
         if hasattr(module, "scenario_" + name):
             return getattr(module, "scenario_" + name)()
     raise KeyError("no scenario %r" % name)
