@@ -42,7 +42,7 @@ def plugin_files() -> List[str]:
     for name in sorted(os.listdir(os.path.join(ROOT, PLUGIN))):
         if name.endswith((".py", ".action", ".html")):
             files.append(os.path.join(PLUGIN, name))
-    for folder in ("core", "gallery"):   # the shared core; the bundled public-domain style paintings
+    for folder in ("core", "gallery", "manual"):   # the shared core; the style paintings; the Manual's pictures
         path = os.path.join(PLUGIN, folder)
         files += [os.path.join(path, name) for name in sorted(os.listdir(os.path.join(ROOT, path)))
                   if name != "__pycache__" and not name.endswith(".pyc")]

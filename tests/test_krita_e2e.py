@@ -248,13 +248,13 @@ def test_stylize_animation_gives_an_animated_layer_with_the_contents_keyframes_c
 def test_set_up_backend_from_the_docker_then_stylize(tmp_path, krita):
     """No backend yet (the plugin as the zip leaves it): the docker offers Set up backend..., which finds this
     machine's python3, runs the checkout's install.py into a throwaway venv (torch from the local wheel the pip
-    configuration points at) and connects; then a Stylize works.  Its screenshots are docs/images' source."""
+    configuration points at) and connects; then a Stylize works.  Its screenshots are krita_nst/manual/'s source."""
     from installer import krita_dirs, plugin
     profile = krita_harness.Profile(tmp_path, krita)
     plugin.install(krita_dirs.Krita("given", str(profile.resources), str(profile.kritarc)), "/no/backend/yet")
     backend_json = profile.resources / "pykrita" / "krita_nst" / "backend.json"
     backend_json.unlink()
-    profile.set("krita_nst", SETTINGS)   # (docs/images/ came from a run at size=256: 2 min more on 2 cores)
+    profile.set("krita_nst", SETTINGS)   # (krita_nst/manual/ came from a run at size=256: 2 min more on 2 cores)
     venv = tmp_path / "venv"
     results, out = profile.launch("setup_backend", timeout=500, KRITA_NST_E2E_VENV=str(venv))
     assert results.get("ok"), results.get("error") or results

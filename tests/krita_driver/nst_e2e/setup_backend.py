@@ -1,6 +1,6 @@
 """Scenario setup_backend: the plugin with no backend, set up from its docker (Set up backend…, the Python it
 finds, the krita-nst folder and a venv the artist types in, Install), then a Stylize; screenshots of the docker
-and the window along the way (docs/images/ comes from these)."""
+and the window along the way (krita_nst/manual/ comes from these)."""
 
 import os
 import time
