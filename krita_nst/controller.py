@@ -100,26 +100,35 @@ class Controller(QObject):
         start: an earlier result of this content, to finish at full resolution (the working scales skipped).
         Over ssh the images travel as PNG.
         """
+        def make(job_id: int, encoding: str, checked: Dict[str, Any]) -> Tuple[Job, Dict[str, Any]]:
+            job = Job(job_id, target, name, self._send_cancel)
+            w, h = working_size(content.width, content.height, checked["size"])
+            job.work = (w * h * (0 if start is not None else checked["steps"]), (w, h), (content.width, content.height))
+            fields: Dict[str, Any] = dict(content=pixels.encoded(content, encoding), **({"key": key} if key else {}))
+            if start is not None:
+                fields["start"] = pixels.encoded(start, encoding)
+            return job, fields
+        job = self._send(wire.JOB, target, styles, job_settings, make)
+        job.finished.connect(self._learn)
+        return job
+
+    def _send(self, kind: str, target: Any, styles: List[Dict[str, Any]], job_settings: Dict[str, Any],
+              make: Callable[[int, str, Dict[str, Any]], Tuple[Any, Dict[str, Any]]]) -> Any:
+        """Check, make the job (make(id, encoding, checked settings) -> (job, its message's own fields)) and
+        send it; if anything fails before it is sent, the target is discarded and the controller stays free."""
         try:
             self.check_idle()
             checked = settings.check_settings(job_settings)
             client = self.backend()
             encoding = client.backend.transfer
             styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
-            job = Job(next(self._ids), target, name, self._send_cancel)
-            w, h = working_size(content.width, content.height, checked["size"])
-            job.work = (w * h * (0 if start is not None else checked["steps"]), (w, h), (content.width, content.height))
-            extra: Dict[str, Any] = {"key": key} if key else {}
-            if start is not None:
-                extra["start"] = pixels.encoded(start, encoding)
-            client.send(wire.JOB, id=job.id, content=pixels.encoded(content, encoding), styles=styles,
-                        settings=checked, encoding=encoding, **extra)
+            job, fields = make(next(self._ids), encoding, checked)
+            client.send(kind, id=job.id, styles=styles, settings=checked, encoding=encoding, **fields)
         except BaseException:
             target.discard()
             raise
         self._job = job
         job.note.connect(self.message)
-        job.finished.connect(self._learn)
         self.job_started.emit(job)
         return job
 
@@ -129,23 +138,11 @@ class Controller(QObject):
         (animation.AnimatedResultLayer) as it comes.  Returns an AnimationJob; as submit, a failure before
         it is sent discards the target and leaves the controller free."""
         from .animation_job import AnimationJob  # only once animation is used
-        try:
-            self.check_idle()
-            checked = settings.check_settings(job_settings)
-            client = self.backend()
-            encoding = client.backend.transfer
-            styles = [dict(style, image=pixels.encoded(style["image"], encoding)) for style in styles]
-            job = AnimationJob(next(self._ids), target, name, self._send_cancel)
-            client.send(wire.ANIMATE, id=job.id, frames=[None if f is None else pixels.encoded(f, encoding)
-                                                         for f in frames],
-                        styles=styles, settings=checked, encoding=encoding)
-        except BaseException:
-            target.discard()
-            raise
-        self._job = job   # an AnimationJob offers what the controller uses of a Job
-        job.note.connect(self.message)
-        self.job_started.emit(job)
-        return job
+
+        def make(job_id: int, encoding: str, _checked: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+            encoded = [None if f is None else pixels.encoded(f, encoding) for f in frames]
+            return AnimationJob(job_id, target, name, self._send_cancel), {"frames": encoded}
+        return self._send(wire.ANIMATE, target, styles, job_settings, make)   # an AnimationJob acts as a Job here
 
     def time_estimate(self, width: int, height: int, job_settings: Dict[str, Any],
                       ) -> Tuple[Tuple[int, int], Optional[float], bool]:
