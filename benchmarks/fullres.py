@@ -1,6 +1,6 @@
 """Full resolution on a big canvas: a layer stylised at its own size against today's working-size run scaled up.
 
-    .venv/bin/python benchmarks/fullres.py [--canvas 2048x1536] [--crops docs/fullres_crops.png] [--cancel]
+    .venv/bin/python benchmarks/fullres.py [--canvas 2048x1536] [--crops docs/fullres_crops.jpg] [--cancel]
 
 The canvas is a collage of the sample photos at about their own resolution (512x384 tiles: real fine
 detail, not an upscaled blur).  Each variant runs in its own process, so that its peak resident
