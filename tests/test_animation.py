@@ -121,7 +121,7 @@ def test_a_bad_animate_job_is_answered_and_the_backend_goes_on(backend):
     styles = [{"image": images.load_file(sample("starry_night_google.jpg")), "weight": 1.0}]
     frames = wire_frames(2)
     for job_id, fields, expected in [(1, dict(frames=[]), "frames must be a list"),
-                                     (2, dict(frames=[frames[0], "x"]), "frame 2 must be an image or null"),
+                                     (2, dict(frames=[frames[0], "x"]), "frames[1] must be an image or null"),
                                      (3, dict(frames=[frames[0], None], settings={"temporal": -1}),
                                       "temporal must be between")]:
         backend.send(wire.ANIMATE, id=job_id, styles=styles, **dict(dict(settings=QUICK), **fields))

@@ -19,7 +19,7 @@ def test_a_file_is_stylised_with_previews(tmp_path):
         img.resize((120, 80)).save(content)
     out, previews = tmp_path / "out.png", tmp_path / "previews"
     done = stylize(str(content), sample("starry_night_google.jpg"), "-o", str(out), "--size", "96", "--steps", "4",
-                   "--preview-every", "2", "--previews", str(previews))
+                   "--preview-every", "2", "--previews", str(previews), "--resolution", "working")
     assert done.returncode == 0, done.stderr
     assert "saved %s" % out in done.stderr and "4/4" in done.stderr
     with Image.open(out) as result, Image.open(content) as original:
@@ -47,7 +47,7 @@ def test_the_progress_is_plain_lines_into_a_pipe(tmp_path):
     with Image.open(sample("chelsea.png")) as img:
         img.resize((96, 64)).save(content)
     done = stylize(str(content), sample("starry_night_google.jpg"), "-o", str(tmp_path / "o.png"), "--size", "64",
-                   "--steps", "3", "--preview-every", "1")
+                   "--steps", "3", "--preview-every", "1", "--resolution", "working")
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
     bars = [line for line in done.stderr.splitlines() if line.startswith("[")]
