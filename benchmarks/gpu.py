@@ -28,7 +28,7 @@ from helpers import sample  # noqa: E402
 TILED_WINDOW = 1536 * 1536
 
 
-def run(model, runtime, content, style, window):
+def run(model, runtime, content, style, window, settings):
     """One full-resolution run: (seconds, first result s, peak MiB, s per megapixel-step of the passes)."""
     fine.GPU_WINDOW = fine.CPU_WINDOW = window
     if runtime.device.type == "cuda":
@@ -36,7 +36,7 @@ def run(model, runtime, content, style, window):
         torch.cuda.reset_peak_memory_stats()
     meter = device.MemoryMeter(runtime)
     began, first, pass_began, pass_work = time.perf_counter(), None, None, 0.0
-    for progress in engine.stylize(model, runtime, content, [(style, 1.0)], {"resolution": "full"}):
+    for progress in engine.stylize(model, runtime, content, [(style, 1.0)], dict(settings, resolution="full")):
         if progress.stage == "working size done":
             first = pass_began = time.perf_counter()
         elif progress.stage.startswith("full resolution"):
@@ -53,7 +53,8 @@ def run(model, runtime, content, style, window):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1024,2048,4096")
-    parser.add_argument("--quick", action="store_true", help="256 and 512 px: check the script on any device")
+    parser.add_argument("--quick", action="store_true",
+                        help="256 and 512 px layers, working size 128: check the script on any device")
     args = parser.parse_args()
     sizes = [256, 512] if args.quick else [int(s) for s in args.sizes.split(",")]
     style = images.from_wire(images.load_file(sample(STYLE)))[0]
@@ -72,7 +73,8 @@ def main():
             for label, window in (("whole", side * side), ("tiled", TILED_WINDOW)):
                 if label == "tiled" and side * side <= TILED_WINDOW:
                     continue
-                seconds, first, peak, per = run(model, runtime, content, style, window)
+                seconds, first, peak, per = run(model, runtime, content, style, window,
+                                                {"size": 128, "steps": 20} if args.quick else {})
                 print("| %dx%d | %s | %s | %.1f | %.1f | %.0f | %.3f |" % (
                     content.shape[-1], content.shape[-2], runtime.description.split(", ")[1], label, seconds, first,
                     peak, per), flush=True)
