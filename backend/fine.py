@@ -20,13 +20,15 @@ from .lbfgs import LBFGS
 from .plan import Scale
 from .progress import FULL_COST, Progress
 
-ANCHOR = 3.0               # the anchor's weight per unit of (1 + style weight); docs/sharpness.md
+ANCHOR = 3.0               # the anchor's weight per unit of (1 + style weight): one pair's choice, which kept the
+                           # look within 1 % at the working size (docs/sharpness.md); not tuned further
 TV = 0.2                   # as the working scales' TV_SCALE
 START_DETAIL = 0.0         # a pass starts from a smooth upscale: the fine detail is the style's, not the photo's
 HISTORY_BYTES = 640 * 2 ** 20   # L-BFGS's 50 pairs of a 4096x3072 image would be 15 GB
 MIN_HISTORY, MAX_HISTORY = 2, 20
-# Memory of the tiled VGG pass (activations kept for the backward, fp32 gradients), per window pixel,
-# measured with benchmarks/fullres.py; a CPU gains nothing from windows bigger than CPU_WINDOW.
+# Memory of the tiled VGG pass (activations kept for the backward, fp32 gradients) per window pixel:
+# an estimate, consistent with benchmarks/fullres.py's 2.0 GB peak at 2048x1536 in 640 px windows; a
+# CPU gains nothing from windows bigger than CPU_WINDOW.
 BYTES_PER_PIXEL = {"reduced": 1600, "fp32": 2600}
 CPU_WINDOW = 640 * 640
 GPU_WINDOW = 4096 * 4096

@@ -20,7 +20,8 @@ def working_size(width: int, height: int, size: int) -> Tuple[int, int]:
 
 FULL_STEPS = 10     # L-BFGS steps per full-resolution pass (docs/sharpness.md)
 # One full-resolution step (two tiled VGG passes up to relu3_1) against one working step (one pass up
-# to relu5_1), per pixel: measured with benchmarks/fullres.py.
+# to relu5_1), per pixel: a prior from single-step profiles on this project's CPU (0.6-0.8), used only
+# until a run has measured its own full-resolution steps (backend/progress.py).
 FULL_COST = 0.6
 # resolution=auto goes on to full resolution on a CPU when the passes should take at most this; the
 # plugin's estimate and the backend (from the run's own measured speed) use the same rule.
