@@ -130,13 +130,14 @@ def main():
     parser.add_argument("--canvas", default="2048x1536")
     parser.add_argument("--crops", help="save 1:1 crops (content | working | full) across a tile border here")
     parser.add_argument("--cancel", action="store_true", help="time a cancel in the last pass instead")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="which of %s" % ", ".join(VARIANTS))
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     width, height = (int(v) for v in args.canvas.split("x"))
     if args.variant:
         return run_variant(args.variant, width, height, args.out, args.cancel)
-    variants = ["full"] if args.cancel else list(VARIANTS)
+    variants = ["full"] if args.cancel else args.variants.split(",")
     print("%dx%d collage, style %s, defaults otherwise" % (width, height, STYLE), flush=True)
     rows, results = [], {}
     for variant in variants:
@@ -154,7 +155,7 @@ def main():
     for figures in rows:
         print("| %s | " % figures["variant"] + " | ".join(
             ("%.4f" % v if isinstance(v, float) and v < 10 else str(v)) for v in (figures[k] for k in keys)) + " |")
-    if args.crops and results:
+    if args.crops and len(results) == len(VARIANTS):
         save_crops(collage(width, height), results, args.crops)
 
 
