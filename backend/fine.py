@@ -23,7 +23,6 @@ from .progress import FULL_COST, Progress
 ANCHOR = 3.0               # the anchor's weight per unit of (1 + style weight): one pair's choice, which kept the
                            # look within 1 % at the working size (docs/sharpness.md); not tuned further
 TV = 0.2                   # as the working scales' TV_SCALE
-START_DETAIL = 0.0         # a pass starts from a smooth upscale: the fine detail is the style's, not the photo's
 HISTORY_BYTES = 640 * 2 ** 20   # L-BFGS's 50 pairs of a 4096x3072 image would be 15 GB
 MIN_HISTORY, MAX_HISTORY = 2, 20
 # Memory of the tiled VGG pass (activations kept for the backward, fp32 gradients) per window pixel:
@@ -131,12 +130,12 @@ def run(job, should_stop: Callable[[], bool], report: Callable[..., Progress]) -
     gamma = job.gamma
     for number, scale in enumerate(job.passes):
         stage = "full resolution %dx%d (pass %d of %d)" % (scale.width, scale.height, number + 1, len(job.passes))
-        scaled = images.resize(job.content, scale.height, scale.width)
         targets = style_targets(job.model, job.runtime, job.style_images, job.weights, scale.style_sizes,
                                 job.settings["pooling"], window, job.check)
         objective = Objective(job.model, job.runtime, targets, working, job.settings, job.beta, window, job.check)
         pixels = scale.height * scale.width / (x.shape[-2] * x.shape[-1])
-        start = images.upscale(x, scaled, START_DETAIL)
+        # A smooth upscale of the last pass, without the layer's detail: the fine detail is the style's.
+        start = images.resize(x.float(), scale.height, scale.width)
         x = start.to(job.runtime.device).contiguous().requires_grad_(True)
         job.x = x
         optimizer = LBFGS(x, gamma and gamma * pixels ** 0.5, history=history_for(scale.height * scale.width))
